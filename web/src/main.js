@@ -1,0 +1,20 @@
+import { createApp } from 'vue';
+import {
+  ElAutocomplete, ElButton, ElCheckbox, ElConfigProvider, ElDialog, ElDrawer, ElPagination,
+  ElSkeleton, ElTabPane, ElTabs,
+} from 'element-plus';
+import 'element-plus/dist/index.css';
+import './style.css';
+import App from './App.vue';
+import { router } from './router.js';
+import { installPrefs } from './prefs.js';
+
+installPrefs();
+
+const app = createApp(App);
+for (const c of [ElAutocomplete, ElButton, ElCheckbox, ElConfigProvider, ElDialog, ElDrawer,
+  ElPagination, ElSkeleton, ElTabPane, ElTabs]) {
+  app.use(c);
+}
+app.use(router);
+app.mount('#app');

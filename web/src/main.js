@@ -1,6 +1,6 @@
 import { createApp } from 'vue';
 import {
-  ElAutocomplete, ElButton, ElCheckbox, ElConfigProvider, ElDialog, ElDrawer, ElPagination,
+  ElButton, ElInput, ElCheckbox, ElConfigProvider, ElDialog, ElDrawer, ElPagination,
   ElSkeleton, ElTabPane, ElTabs,
 } from 'element-plus';
 import 'element-plus/dist/index.css';
@@ -12,7 +12,7 @@ import { installPrefs } from './prefs.js';
 installPrefs();
 
 const app = createApp(App);
-for (const c of [ElAutocomplete, ElButton, ElCheckbox, ElConfigProvider, ElDialog, ElDrawer,
+for (const c of [ElButton, ElInput, ElCheckbox, ElConfigProvider, ElDialog, ElDrawer,
   ElPagination, ElSkeleton, ElTabPane, ElTabs]) {
   app.use(c);
 }

@@ -1,0 +1,122 @@
+/* http.h: the HTTP edge. A request is parsed and bounded here, routed to a block's
+ * handler, and answered with JSON or an RFC 9457 problem. Handlers never see sockets. */
+#ifndef TB_HTTP_HTTP_H
+#define TB_HTTP_HTTP_H
+
+#include "base/arena.h"
+#include "base/buf.h"
+#include "base/tb.h"
+
+#include <jansson.h>
+
+struct tb_store;
+struct tb_db;
+struct tb_req;
+
+/* Who a route admits. The identity issue replaces ADMIN's bootstrap token with roles. */
+enum tb_auth { TB_AUTH_PUBLIC, TB_AUTH_ADMIN };
+
+struct tb_route {
+	const char *method;  /* "GET", "POST", ...; GET also answers HEAD */
+	const char *pattern; /* "/api/v1/items/{code}" */
+	void (*handler)(struct tb_req *r);
+	enum tb_auth auth;
+};
+
+enum tb_lang { TB_LANG_ZH_CN, TB_LANG_ZH_HK, TB_LANG_EN };
+
+struct tb_app {
+	struct tb_store *store;
+	const char *web_root; /* NULL: no portal */
+	const char *admin_token;
+	size_t max_body;   /* bytes */
+	int access_log_fd; /* -1: none */
+};
+
+struct tb_http_header {
+	const char *name, *value;
+};
+
+struct tb_req {
+	struct tb_arena arena;
+	struct tb_app *app;
+	void *conn; /* struct MHD_Connection */
+	const char *method;
+	const char *path;
+	const struct tb_route *route;
+	int route_index;
+	const char *param_names[8];
+	const char *param_values[8];
+	int nparams;
+	struct tb_buf body;
+	bool body_too_big, started, replied;
+	enum tb_lang lang;
+	double t0;
+	/* the response */
+	unsigned status;
+	char *resp; /* malloc'd */
+	size_t resp_len;
+	const char *content_type;
+	struct tb_http_header headers[8];
+	int nheaders;
+	int resp_fd; /* static files: answered from a file */
+	uint64_t resp_fd_size;
+};
+
+struct tb_server;
+
+/* Routes are collected from each block before start; tables are NULL-terminated
+ * (method == NULL). Returns false if there are too many. */
+bool tb_http_add_routes(const struct tb_route *routes);
+/* Every registered route, for the OpenAPI coverage test and `tongban routes`. */
+size_t tb_http_routes(const struct tb_route ***out);
+
+/* listen: "HOST:PORT", ":PORT" or "PORT". threads: worker threads (>= 1). */
+tb_rc tb_server_start(struct tb_app *app, const char *listen, unsigned threads,
+		      struct tb_server **out, struct tb_err *err);
+/* Stop accepting, let in-flight requests finish (up to grace seconds), then stop. */
+void tb_server_stop(struct tb_server *s, double grace);
+uint16_t tb_server_port(const struct tb_server *s);
+
+/* ---- for handlers ---- */
+
+const char *tb_http_param(struct tb_req *r, const char *name); /* path parameter */
+const char *tb_http_query(struct tb_req *r, const char *name); /* query string */
+const char *tb_http_header(struct tb_req *r, const char *name);
+/* This thread's database connection; on failure replies 503 and returns NULL. */
+struct tb_db *tb_http_db(struct tb_req *r);
+
+void tb_http_add_header(struct tb_req *r, const char *name, const char *value);
+/* Take ownership of body (malloc'd). */
+void tb_http_reply(struct tb_req *r, unsigned status, const char *content_type, char *body,
+		   size_t len);
+void tb_http_reply_json(struct tb_req *r, unsigned status, json_t *v); /* steals v */
+/* Problem details. field may be NULL; extra field errors may be added by the caller
+ * through tb_http_reply_problem_errors. */
+void tb_http_reply_error(struct tb_req *r, unsigned status, const char *type, const char *field,
+			 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* errors: a JSON array of {"field","message"} (stolen). */
+void tb_http_reply_problem(struct tb_req *r, unsigned status, const char *type, const char *detail,
+			   json_t *errors);
+/* Map a block's status to a problem; err supplies field and message. */
+void tb_http_reply_rc(struct tb_req *r, tb_rc rc, const struct tb_err *err);
+
+/* Parse the body as one JSON object: UTF-8, no duplicate keys, depth <= 32.
+ * On failure replies 400/413/415 and returns NULL. */
+json_t *tb_http_json_body(struct tb_req *r);
+
+/* Paging: page >= 1, 1 <= per_page <= 100 (default 20); on a bad value replies 400. */
+bool tb_http_paging(struct tb_req *r, int *page, int *per_page);
+
+/* Static files of the portal (called by the router for non-API GETs). */
+void tb_http_static(struct tb_req *r);
+
+/* Metrics and the system routes. */
+extern const struct tb_route tb_system_routes[];
+void tb_metrics_observe(int route_index, const char *method, unsigned status, double seconds);
+char *tb_metrics_render(size_t *len);
+
+/* Constant-time comparison of two strings. */
+bool tb_http_token_equal(const char *a, const char *b);
+
+#endif

@@ -1,0 +1,356 @@
+/* main.c: the tongban command line. Flags win over environment variables, which win
+ * over defaults. */
+#include "base/log.h"
+#include "base/text.h"
+#include "catalog/catalog.h"
+#include "catalog/catalog_http.h"
+#include "http/http.h"
+#include "store/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef TB_VERSION
+#define TB_VERSION "0.0.0"
+#endif
+
+struct config {
+	const char *listen, *db, *web, *admin_token, *access_log, *seed, *out;
+	long threads, max_body, items;
+	double grace;
+};
+
+static const char usage[] =
+    "usage: tongban COMMAND [options]\n"
+    "\n"
+    "commands:\n"
+    "  serve                 run the HTTP server\n"
+    "  migrate               bring the database schema up to date\n"
+    "  import catalog FILE   import a catalogue (all or nothing)\n"
+    "  export catalog [FILE] write the catalogue as JSON Lines (default stdout)\n"
+    "  gen catalog --items N write N generated implementations (benchmarks)\n"
+    "  routes                list the HTTP routes\n"
+    "  version               print the version\n"
+    "\n"
+    "options (environment variable in brackets):\n"
+    "  --listen HOST:PORT    [TONGBAN_LISTEN] default 127.0.0.1:8080\n"
+    "  --db URL              [TONGBAN_DB] sqlite:PATH, default sqlite:var/tongban.db\n"
+    "  --web DIR             [TONGBAN_WEB] the built portal, default web/dist\n"
+    "  --threads N           [TONGBAN_THREADS] worker threads, default: CPUs x 2\n"
+    "  --max-body BYTES      [TONGBAN_MAX_BODY] default 1048576\n"
+    "  --admin-token TOKEN   [TONGBAN_ADMIN_TOKEN] bootstrap administrator token\n"
+    "  --access-log PATH|-   [TONGBAN_ACCESS_LOG] JSON lines, '-' = stdout, default none\n"
+    "  --grace SECONDS       [TONGBAN_GRACE] time for in-flight requests at SIGTERM, default 10\n"
+    "  --seed FILE           seed catalogue for gen (default data/demo/catalog.json)\n"
+    "  --items N             number of implementations for gen\n";
+
+static const char *env_or(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+	return v && *v ? v : def;
+}
+
+static bool parse_long(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || !*s || *end || v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* Fills cfg from env, then from flags; positional arguments are left in args. */
+static int parse(int argc, char **argv, struct config *cfg, char **args, int *nargs)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	cfg->listen = env_or("TONGBAN_LISTEN", "127.0.0.1:8080");
+	cfg->db = env_or("TONGBAN_DB", "sqlite:var/tongban.db");
+	cfg->web = env_or("TONGBAN_WEB", "web/dist");
+	cfg->admin_token = env_or("TONGBAN_ADMIN_TOKEN", NULL);
+	cfg->access_log = env_or("TONGBAN_ACCESS_LOG", NULL);
+	cfg->seed = "data/demo/catalog.json";
+	cfg->out = NULL;
+	cfg->items = 0;
+	cfg->grace = 10;
+	if (!parse_long(env_or("TONGBAN_THREADS", "0"), 0, 1024, &cfg->threads) ||
+	    !parse_long(env_or("TONGBAN_MAX_BODY", "1048576"), 1024, 1L << 30, &cfg->max_body)) {
+		fprintf(stderr,
+			"tongban: TONGBAN_THREADS or TONGBAN_MAX_BODY is not a number in range\n");
+		return -1;
+	}
+	long grace;
+	if (parse_long(env_or("TONGBAN_GRACE", "10"), 0, 3600, &grace))
+		cfg->grace = (double)grace;
+	*nargs = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (a[0] != '-' || !a[1]) {
+			args[(*nargs)++] = argv[i];
+			continue;
+		}
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(usage, stdout);
+			exit(0);
+		}
+		const char *val = NULL;
+		char name[64];
+		const char *eq = strchr(a, '=');
+		if (eq) {
+			snprintf(name, sizeof(name), "%.*s", (int)(eq - a), a);
+			val = eq + 1;
+		} else {
+			snprintf(name, sizeof(name), "%s", a);
+			if (i + 1 < argc)
+				val = argv[++i];
+		}
+		if (!val) {
+			fprintf(stderr, "tongban: %s needs a value\n", name);
+			return -1;
+		}
+		long n;
+		if (!strcmp(name, "--listen"))
+			cfg->listen = val;
+		else if (!strcmp(name, "--db"))
+			cfg->db = val;
+		else if (!strcmp(name, "--web"))
+			cfg->web = val;
+		else if (!strcmp(name, "--admin-token"))
+			cfg->admin_token = val;
+		else if (!strcmp(name, "--access-log"))
+			cfg->access_log = val;
+		else if (!strcmp(name, "--seed"))
+			cfg->seed = val;
+		else if (!strcmp(name, "--out"))
+			cfg->out = val;
+		else if (!strcmp(name, "--threads") && parse_long(val, 1, 1024, &n))
+			cfg->threads = n;
+		else if (!strcmp(name, "--max-body") && parse_long(val, 1024, 1L << 30, &n))
+			cfg->max_body = n;
+		else if (!strcmp(name, "--items") && parse_long(val, 1, 100000000, &n))
+			cfg->items = n;
+		else if (!strcmp(name, "--grace") && parse_long(val, 0, 3600, &n))
+			cfg->grace = (double)n;
+		else {
+			fprintf(stderr, "tongban: unknown option or bad value: %s %s\n", name, val);
+			return -1;
+		}
+	}
+	if (cfg->threads == 0)
+		cfg->threads = ncpu > 0 ? ncpu * 2 : 4;
+	return 0;
+}
+
+static int open_store(const struct config *cfg, struct tb_store **s)
+{
+	struct tb_err err = {0};
+	if (tb_store_open(cfg->db, s, &err)) {
+		fprintf(stderr, "tongban: database: %s\n", err.msg);
+		return 1;
+	}
+	int applied;
+	if (tb_store_migrate(*s, &applied, &err)) {
+		fprintf(stderr, "tongban: migrate: %s\n", err.msg);
+		tb_store_free(*s);
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_serve(const struct config *cfg)
+{
+	struct tb_store *store;
+	if (open_store(cfg, &store))
+		return 1;
+	struct tb_app app = {
+	    .store = store,
+	    .web_root = NULL,
+	    .admin_token = cfg->admin_token,
+	    .max_body = (size_t)cfg->max_body,
+	    .access_log_fd = -1,
+	};
+	struct stat st;
+	if (cfg->web && !stat(cfg->web, &st) && S_ISDIR(st.st_mode))
+		app.web_root = cfg->web;
+	else
+		tb_log(TB_LOG_WARN, "serve", "no portal at %s: serving the API only", cfg->web);
+	if (cfg->access_log) {
+		app.access_log_fd =
+		    !strcmp(cfg->access_log, "-")
+			? 1
+			: open(cfg->access_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+		if (app.access_log_fd < 0) {
+			fprintf(stderr, "tongban: access log %s: %s\n", cfg->access_log,
+				strerror(errno));
+			return 1;
+		}
+	}
+	/* Block the signals before threads start so that only sigwait below sees them. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	tb_http_add_routes(tb_system_routes);
+	tb_http_add_routes(tb_catalog_routes);
+	struct tb_server *server;
+	struct tb_err err = {0};
+	if (tb_server_start(&app, cfg->listen, (unsigned)cfg->threads, &server, &err)) {
+		fprintf(stderr, "tongban: %s\n", err.msg);
+		tb_store_free(store);
+		return 1;
+	}
+	tb_log(TB_LOG_INFO, "serve", "listening on %s (port %u, %ld threads, %s, portal %s)",
+	       cfg->listen, tb_server_port(server), cfg->threads, cfg->db,
+	       app.web_root ? app.web_root : "none");
+	int sig;
+	sigwait(&set, &sig);
+	tb_log(TB_LOG_INFO, "serve", "signal %d: finishing in-flight requests", sig);
+	tb_server_stop(server, cfg->grace);
+	tb_store_free(store);
+	tb_log(TB_LOG_INFO, "serve", "stopped");
+	return 0;
+}
+
+static int cmd_migrate(const struct config *cfg)
+{
+	struct tb_store *store;
+	struct tb_err err = {0};
+	if (tb_store_open(cfg->db, &store, &err)) {
+		fprintf(stderr, "tongban: database: %s\n", err.msg);
+		return 1;
+	}
+	int applied = 0;
+	tb_rc rc = tb_store_migrate(store, &applied, &err);
+	if (rc)
+		fprintf(stderr, "tongban: migrate: %s\n", err.msg);
+	else
+		printf("schema version %d (%d migrations applied)\n",
+		       tb_store_schema_version(store), applied);
+	tb_store_free(store);
+	return rc ? 1 : 0;
+}
+
+static int cmd_import(const struct config *cfg, const char *path)
+{
+	struct tb_store *store;
+	if (open_store(cfg, &store))
+		return 1;
+	struct tb_import_report rep;
+	struct tb_err err = {0};
+	double t0 = tb_time_mono();
+	tb_rc rc = tb_catalog_import(store, path, stderr, isatty(2), &rep, &err);
+	double secs = tb_time_mono() - t0;
+	if (rc)
+		fprintf(stderr, "tongban: import %s: %s\n", path, err.msg);
+	else
+		printf("imported %s: %ld regions, %ld departments, %ld topics, %ld items, %ld "
+		       "implementations in %.1f s (%.0f rows/s)\n",
+		       path, rep.regions, rep.departments, rep.topics, rep.items,
+		       rep.implementations, secs, secs > 0 ? (double)rep.rows / secs : 0.0);
+	tb_store_free(store);
+	return rc ? 1 : 0;
+}
+
+static int cmd_export(const struct config *cfg, const char *path)
+{
+	struct tb_store *store;
+	if (open_store(cfg, &store))
+		return 1;
+	FILE *out = path ? fopen(path, "w") : stdout;
+	if (!out) {
+		fprintf(stderr, "tongban: %s: %s\n", path, strerror(errno));
+		tb_store_free(store);
+		return 1;
+	}
+	struct tb_err err = {0};
+	tb_rc rc = tb_catalog_export(store, out, &err);
+	if (rc)
+		fprintf(stderr, "tongban: export: %s\n", err.msg);
+	if (path)
+		fclose(out);
+	else
+		fflush(out);
+	tb_store_free(store);
+	return rc ? 1 : 0;
+}
+
+static int cmd_gen(const struct config *cfg)
+{
+	if (cfg->items <= 0) {
+		fprintf(stderr, "tongban: gen catalog needs --items N\n");
+		return 2;
+	}
+	FILE *out = cfg->out ? fopen(cfg->out, "w") : stdout;
+	if (!out) {
+		fprintf(stderr, "tongban: %s: %s\n", cfg->out, strerror(errno));
+		return 1;
+	}
+	struct tb_err err = {0};
+	tb_rc rc = tb_catalog_generate(cfg->seed, cfg->items, out, &err);
+	if (rc)
+		fprintf(stderr, "tongban: gen: %s\n", err.msg);
+	if (cfg->out)
+		fclose(out);
+	return rc ? 1 : 0;
+}
+
+static int cmd_routes(void)
+{
+	tb_http_add_routes(tb_system_routes);
+	tb_http_add_routes(tb_catalog_routes);
+	const struct tb_route **routes;
+	size_t n = tb_http_routes(&routes);
+	for (size_t i = 0; i < n; i++)
+		printf("%s %s\n", routes[i]->method, routes[i]->pattern);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct config cfg;
+	char *args[16];
+	int nargs = 0;
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	if (argc > 16 + 8 || parse(argc, argv, &cfg, args, &nargs))
+		return 2;
+	if (nargs == 0) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	const char *cmd = args[0];
+	if (!strcmp(cmd, "version")) {
+		printf("tongban %s\n", TB_VERSION);
+		return 0;
+	}
+	if (!strcmp(cmd, "routes"))
+		return cmd_routes();
+	if (tb_text_init()) {
+		fprintf(stderr,
+			"tongban: cannot load OpenCC's data (is the opencc package installed?)\n");
+		return 1;
+	}
+	if (!strcmp(cmd, "serve") && nargs == 1)
+		return cmd_serve(&cfg);
+	if (!strcmp(cmd, "migrate") && nargs == 1)
+		return cmd_migrate(&cfg);
+	if (!strcmp(cmd, "import") && nargs == 3 && !strcmp(args[1], "catalog"))
+		return cmd_import(&cfg, args[2]);
+	if (!strcmp(cmd, "export") && nargs >= 2 && nargs <= 3 && !strcmp(args[1], "catalog"))
+		return cmd_export(&cfg, nargs == 3 ? args[2] : NULL);
+	if (!strcmp(cmd, "gen") && nargs == 2 && !strcmp(args[1], "catalog"))
+		return cmd_gen(&cfg);
+	fprintf(stderr, "tongban: unknown command: %s\n\n%s", cmd, usage);
+	return 2;
+}

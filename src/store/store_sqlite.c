@@ -1,0 +1,715 @@
+/* store_sqlite.c: the SQLite backend. Every SQLite-specific line of tongban is here. */
+#include "store/store.h"
+#include "store/schema.h"
+#include "base/buf.h"
+#include "base/log.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+enum { CACHE_SLOTS = 512 };
+
+struct tb_stmt {
+	sqlite3_stmt *s;
+	struct tb_db *db;
+	char *sql;
+	bool in_use, temp;
+};
+
+struct tb_db {
+	sqlite3 *h;
+	struct tb_store *store;
+	bool in_tx;
+	struct tb_stmt *cache[CACHE_SLOTS];
+};
+
+struct tb_store {
+	char *path;
+	pthread_key_t key;
+};
+
+static void db_close(void *p)
+{
+	struct tb_db *db = p;
+	if (!db)
+		return;
+	for (int i = 0; i < CACHE_SLOTS; i++) {
+		if (db->cache[i]) {
+			sqlite3_finalize(db->cache[i]->s);
+			free(db->cache[i]->sql);
+			free(db->cache[i]);
+		}
+	}
+	sqlite3_close_v2(db->h);
+	free(db);
+}
+
+/* ---- the tb_bigram FTS5 tokenizer ---- */
+
+struct tok_call {
+	void *ctx;
+	int (*x_token)(void *, int, const char *, int, int, int);
+};
+
+static int tok_cb(void *ctx, const char *tok, int ntok, int start, int end)
+{
+	struct tok_call *c = ctx;
+	return c->x_token(c->ctx, 0, tok, ntok, start, end);
+}
+
+static int tok_create(void *ctx, const char **argv, int argc, Fts5Tokenizer **out)
+{
+	(void)ctx, (void)argv, (void)argc;
+	*out = (Fts5Tokenizer *)1; /* stateless */
+	return SQLITE_OK;
+}
+
+static void tok_delete(Fts5Tokenizer *t)
+{
+	(void)t;
+}
+
+static int tok_tokenize(Fts5Tokenizer *t, void *ctx, int flags, const char *text, int n,
+			int (*x_token)(void *, int, const char *, int, int, int))
+{
+	(void)t;
+	struct tok_call c = {ctx, x_token};
+	int tflags = (flags & FTS5_TOKENIZE_QUERY) ? TB_TOKEN_QUERY : 0;
+	return tb_text_tokenize(text, n > 0 ? (size_t)n : 0, tflags, tok_cb, &c);
+}
+
+static int register_tokenizer(sqlite3 *h)
+{
+	fts5_api *api = NULL;
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(h, "SELECT fts5(?1)", -1, &st, NULL);
+	if (rc)
+		return rc;
+	sqlite3_bind_pointer(st, 1, &api, "fts5_api_ptr", NULL);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (!api)
+		return SQLITE_ERROR;
+	static fts5_tokenizer tok = {tok_create, tok_delete, tok_tokenize};
+	return api->xCreateTokenizer(api, "tb_bigram", NULL, &tok, NULL);
+}
+
+/* ---- connections ---- */
+
+static struct tb_db *db_open(struct tb_store *s, struct tb_err *err)
+{
+	struct tb_db *db = calloc(1, sizeof(*db));
+	if (!db) {
+		tb_fail(err, TB_ENOMEM, "", "out of memory");
+		return NULL;
+	}
+	db->store = s;
+	int rc =
+	    sqlite3_open_v2(s->path, &db->h,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc) {
+		tb_fail(err, TB_EUNAVAIL, "db", "cannot open %s: %s", s->path,
+			db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
+		sqlite3_close_v2(db->h);
+		free(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db->h, 10000);
+	sqlite3_extended_result_codes(db->h, 1);
+	const char *pragmas = "PRAGMA journal_mode=WAL;"
+			      "PRAGMA synchronous=NORMAL;"
+			      "PRAGMA foreign_keys=ON;"
+			      "PRAGMA temp_store=MEMORY;"
+			      "PRAGMA cache_size=-65536;"
+			      "PRAGMA mmap_size=1073741824;";
+	char *msg = NULL;
+	if (sqlite3_exec(db->h, pragmas, NULL, NULL, &msg) || register_tokenizer(db->h)) {
+		tb_fail(err, TB_EUNAVAIL, "db", "cannot set up %s: %s", s->path,
+			msg ? msg : sqlite3_errmsg(db->h));
+		sqlite3_free(msg);
+		db_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+static tb_rc make_parent_dirs(const char *path)
+{
+	char tmp[4096];
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(tmp, 0750) && errno != EEXIST)
+			return TB_EIO;
+		*p = '/';
+	}
+	return TB_OK;
+}
+
+tb_rc tb_store_open(const char *url, struct tb_store **out, struct tb_err *err)
+{
+	const char *path = url;
+	if (!strncmp(url, "sqlite:", 7))
+		path = url + 7;
+	else if (strstr(url, "://"))
+		return tb_fail(err, TB_EINVAL, "db",
+			       "unsupported database URL scheme (this build knows sqlite:PATH)");
+	if (!*path)
+		return tb_fail(err, TB_EINVAL, "db", "empty database path");
+	if (make_parent_dirs(path))
+		return tb_fail(err, TB_EIO, "db", "cannot create the directory of %s: %s", path,
+			       strerror(errno));
+	struct tb_store *s = calloc(1, sizeof(*s));
+	if (!s || !(s->path = strdup(path))) {
+		free(s);
+		return tb_fail(err, TB_ENOMEM, "", "out of memory");
+	}
+	pthread_key_create(&s->key, db_close);
+	/* Open one connection now so that a bad path fails at start, not at first request. */
+	if (!tb_store_db(s, err)) {
+		tb_store_free(s);
+		return TB_EUNAVAIL;
+	}
+	*out = s;
+	return TB_OK;
+}
+
+void tb_store_free(struct tb_store *s)
+{
+	if (!s)
+		return;
+	db_close(pthread_getspecific(s->key));
+	pthread_setspecific(s->key, NULL);
+	pthread_key_delete(s->key);
+	free(s->path);
+	free(s);
+}
+
+const char *tb_store_backend(const struct tb_store *s)
+{
+	(void)s;
+	return "sqlite";
+}
+
+struct tb_db *tb_store_db(struct tb_store *s, struct tb_err *err)
+{
+	struct tb_db *db = pthread_getspecific(s->key);
+	if (db)
+		return db;
+	db = db_open(s, err);
+	if (db)
+		pthread_setspecific(s->key, db);
+	return db;
+}
+
+const char *tb_db_errmsg(struct tb_db *db)
+{
+	return sqlite3_errmsg(db->h);
+}
+
+static tb_rc map_rc(struct tb_db *db, int rc)
+{
+	switch (rc & 0xFF) {
+	case SQLITE_OK:
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+		return TB_OK;
+	case SQLITE_CONSTRAINT:
+		return TB_ECONFLICT;
+	case SQLITE_NOMEM:
+		return TB_ENOMEM;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_CANTOPEN:
+	case SQLITE_IOERR:
+	case SQLITE_FULL:
+		tb_log(TB_LOG_ERROR, "db", "%s", sqlite3_errmsg(db->h));
+		return TB_EUNAVAIL;
+	default:
+		tb_log(TB_LOG_ERROR, "db", "%s", sqlite3_errmsg(db->h));
+		return TB_EDB;
+	}
+}
+
+tb_rc tb_db_begin(struct tb_db *db, bool write)
+{
+	if (db->in_tx)
+		return TB_EINTERNAL;
+	int rc = sqlite3_exec(db->h, write ? "BEGIN IMMEDIATE" : "BEGIN", NULL, NULL, NULL);
+	if (rc)
+		return map_rc(db, rc);
+	db->in_tx = true;
+	return TB_OK;
+}
+
+tb_rc tb_db_commit(struct tb_db *db)
+{
+	int rc = sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL);
+	if (rc) {
+		tb_rc r = map_rc(db, rc);
+		tb_db_rollback(db);
+		return r;
+	}
+	db->in_tx = false;
+	return TB_OK;
+}
+
+void tb_db_rollback(struct tb_db *db)
+{
+	if (!sqlite3_get_autocommit(db->h))
+		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	db->in_tx = false;
+}
+
+bool tb_db_in_tx(const struct tb_db *db)
+{
+	return db->in_tx;
+}
+
+static uint32_t hash_str(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+tb_rc tb_db_prepare(struct tb_db *db, const char *sql, struct tb_stmt **out)
+{
+	uint32_t h = hash_str(sql);
+	for (int probe = 0; probe < 8; probe++) {
+		struct tb_stmt **slot = &db->cache[(h + (uint32_t)probe) % CACHE_SLOTS];
+		struct tb_stmt *st = *slot;
+		if (st && !strcmp(st->sql, sql)) {
+			if (st->in_use)
+				break; /* the same SQL is being iterated: use a one-off below */
+			st->in_use = true;
+			*out = st;
+			return TB_OK;
+		}
+		if (!st) {
+			st = calloc(1, sizeof(*st));
+			if (!st || !(st->sql = strdup(sql))) {
+				free(st);
+				return TB_ENOMEM;
+			}
+			int rc = sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT,
+						    &st->s, NULL);
+			if (rc) {
+				tb_log(TB_LOG_ERROR, "db.prepare", "%s: %s", sqlite3_errmsg(db->h),
+				       sql);
+				free(st->sql);
+				free(st);
+				return map_rc(db, rc);
+			}
+			st->db = db;
+			st->in_use = true;
+			*slot = st;
+			*out = st;
+			return TB_OK;
+		}
+	}
+	struct tb_stmt *st = calloc(1, sizeof(*st));
+	if (!st)
+		return TB_ENOMEM;
+	int rc = sqlite3_prepare_v2(db->h, sql, -1, &st->s, NULL);
+	if (rc) {
+		tb_log(TB_LOG_ERROR, "db.prepare", "%s: %s", sqlite3_errmsg(db->h), sql);
+		free(st);
+		return map_rc(db, rc);
+	}
+	st->db = db;
+	st->temp = true;
+	st->in_use = true;
+	*out = st;
+	return TB_OK;
+}
+
+void tb_stmt_done(struct tb_stmt *st)
+{
+	if (!st || !st->in_use)
+		return;
+	sqlite3_reset(st->s);
+	sqlite3_clear_bindings(st->s);
+	st->in_use = false;
+	if (st->temp) {
+		sqlite3_finalize(st->s);
+		free(st);
+	}
+}
+
+tb_rc tb_stmt_bind_textn(struct tb_stmt *st, int i, const char *s, size_t n)
+{
+	int rc = s ? sqlite3_bind_text(st->s, i, s, (int)n, SQLITE_TRANSIENT)
+		   : sqlite3_bind_null(st->s, i);
+	return map_rc(st->db, rc);
+}
+
+tb_rc tb_stmt_bind_text(struct tb_stmt *st, int i, const char *s)
+{
+	return tb_stmt_bind_textn(st, i, s, s ? strlen(s) : 0);
+}
+
+tb_rc tb_stmt_bind_int(struct tb_stmt *st, int i, int64_t v)
+{
+	return map_rc(st->db, sqlite3_bind_int64(st->s, i, v));
+}
+
+tb_rc tb_stmt_bind_null(struct tb_stmt *st, int i)
+{
+	return map_rc(st->db, sqlite3_bind_null(st->s, i));
+}
+
+tb_rc tb_stmt_step(struct tb_stmt *st, bool *row)
+{
+	int rc = sqlite3_step(st->s);
+	*row = rc == SQLITE_ROW;
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return TB_OK;
+	return map_rc(st->db, rc);
+}
+
+tb_rc tb_stmt_exec(struct tb_stmt *st, int64_t *changes)
+{
+	bool row = true;
+	tb_rc rc = TB_OK;
+	while (!rc && row)
+		rc = tb_stmt_step(st, &row);
+	if (!rc && changes)
+		*changes = sqlite3_changes64(st->db->h);
+	return rc;
+}
+
+const char *tb_stmt_text(struct tb_stmt *st, int col)
+{
+	return (const char *)sqlite3_column_text(st->s, col);
+}
+
+size_t tb_stmt_len(struct tb_stmt *st, int col)
+{
+	return (size_t)sqlite3_column_bytes(st->s, col);
+}
+
+int64_t tb_stmt_int(struct tb_stmt *st, int col)
+{
+	return sqlite3_column_int64(st->s, col);
+}
+
+bool tb_stmt_null(struct tb_stmt *st, int col)
+{
+	return sqlite3_column_type(st->s, col) == SQLITE_NULL;
+}
+
+/* ---- migrations ---- */
+
+static tb_rc exec_script(struct tb_db *db, const char *script, struct tb_err *err)
+{
+	/* Split on ";\n"; turn `@fulltext name(a, b)` into an FTS5 table. */
+	const char *p = script;
+	while (*p) {
+		const char *end = strstr(p, ";\n");
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		char *stmt = strndup(p, n);
+		if (!stmt)
+			return TB_ENOMEM;
+		char *sql = stmt;
+		char buf[1024];
+		if (!strncmp(stmt, "@fulltext ", 10)) {
+			char name[64], fields[512];
+			if (sscanf(stmt + 10, "%63[a-z_](%511[^)])", name, fields) != 2) {
+				free(stmt);
+				return tb_fail(err, TB_EINTERNAL, "", "bad @fulltext line");
+			}
+			snprintf(buf, sizeof(buf),
+				 "CREATE VIRTUAL TABLE %s USING fts5(%s, tokenize='tb_bigram')",
+				 name, fields);
+			sql = buf;
+		}
+		char *msg = NULL;
+		int rc = sqlite3_exec(db->h, sql, NULL, NULL, &msg);
+		free(stmt);
+		if (rc) {
+			tb_fail(err, TB_EDB, "", "migration failed: %s", msg ? msg : "");
+			sqlite3_free(msg);
+			return TB_EDB;
+		}
+		p += n;
+		if (end)
+			p += 2;
+	}
+	return TB_OK;
+}
+
+int tb_store_schema_version(struct tb_store *s)
+{
+	struct tb_db *db = tb_store_db(s, NULL);
+	sqlite3_stmt *st;
+	int v = 0;
+	if (db && !sqlite3_prepare_v2(db->h, "SELECT max(version) FROM schema_migrations", -1, &st,
+				      NULL)) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	return v;
+}
+
+tb_rc tb_store_migrate(struct tb_store *s, int *applied, struct tb_err *err)
+{
+	struct tb_db *db = tb_store_db(s, err);
+	if (!db)
+		return TB_EUNAVAIL;
+	if (applied)
+		*applied = 0;
+	tb_rc rc = exec_script(db,
+			       "CREATE TABLE IF NOT EXISTS schema_migrations (\n"
+			       "  version INTEGER PRIMARY KEY, name TEXT NOT NULL,\n"
+			       "  applied_at TEXT NOT NULL)",
+			       err);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < tb_migrations_count; i++) {
+		const struct tb_migration *m = &tb_migrations[i];
+		if ((rc = tb_db_begin(db, true)))
+			return tb_fail(err, rc, "db", "cannot lock the database for migration");
+		struct tb_stmt *st;
+		bool row = false;
+		rc = tb_db_prepare(db, "SELECT 1 FROM schema_migrations WHERE version = ?", &st);
+		if (!rc) {
+			tb_stmt_bind_int(st, 1, m->version);
+			rc = tb_stmt_step(st, &row);
+			tb_stmt_done(st);
+		}
+		if (!rc && !row) {
+			rc = exec_script(db, m->sql, err);
+			char ts[32];
+			tb_time_rfc3339(ts);
+			if (!rc)
+				rc = tb_db_prepare(db,
+						   "INSERT INTO schema_migrations (version, name, "
+						   "applied_at) VALUES (?, ?, ?)",
+						   &st);
+			if (!rc) {
+				tb_stmt_bind_int(st, 1, m->version);
+				tb_stmt_bind_text(st, 2, m->name);
+				tb_stmt_bind_text(st, 3, ts);
+				rc = tb_stmt_exec(st, NULL);
+				tb_stmt_done(st);
+			}
+			if (!rc && applied)
+				(*applied)++;
+		}
+		if (rc) {
+			tb_db_rollback(db);
+			if (!err || !err->msg[0])
+				tb_fail(err, rc, "", "migration %d failed", m->version);
+			return rc;
+		}
+		if ((rc = tb_db_commit(db)))
+			return tb_fail(err, rc, "", "migration %d: commit failed", m->version);
+	}
+	return TB_OK;
+}
+
+/* ---- full-text search ---- */
+
+static bool ident_ok(const char *s)
+{
+	if (!s || !*s)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || *s == '_'))
+			return false;
+	return true;
+}
+
+tb_rc tb_db_fts_put(struct tb_db *db, const char *index, int64_t id, const char *const *fields,
+		    size_t nfields)
+{
+	if (!ident_ok(index) || nfields == 0 || nfields > 8)
+		return TB_EINTERNAL;
+	tb_rc rc = tb_db_fts_delete(db, index, id);
+	if (rc)
+		return rc;
+	struct tb_stmt *st;
+	/* FTS5 columns are named by the schema; map c0..cN onto them. */
+	sqlite3_stmt *cols;
+	char q[128];
+	snprintf(q, sizeof(q), "SELECT * FROM %s LIMIT 0", index);
+	struct tb_buf real;
+	tb_buf_init(&real, 1024);
+	if (sqlite3_prepare_v2(db->h, q, -1, &cols, NULL)) {
+		tb_buf_release(&real);
+		return map_rc(db, sqlite3_errcode(db->h));
+	}
+	tb_buf_printf(&real, "INSERT INTO %s (rowid", index);
+	for (size_t i = 0; i < nfields && (int)i < sqlite3_column_count(cols); i++)
+		tb_buf_printf(&real, ", %s", sqlite3_column_name(cols, (int)i));
+	sqlite3_finalize(cols);
+	tb_buf_puts(&real, ") VALUES (?");
+	for (size_t i = 0; i < nfields; i++)
+		tb_buf_puts(&real, ", ?");
+	tb_buf_putc(&real, ')');
+	rc = real.data ? tb_db_prepare(db, real.data, &st) : TB_ENOMEM;
+	tb_buf_release(&real);
+	if (rc)
+		return rc;
+	tb_stmt_bind_int(st, 1, id);
+	for (size_t i = 0; i < nfields; i++)
+		tb_stmt_bind_text(st, (int)i + 2, fields[i] ? fields[i] : "");
+	rc = tb_stmt_exec(st, NULL);
+	tb_stmt_done(st);
+	return rc;
+}
+
+tb_rc tb_db_fts_delete(struct tb_db *db, const char *index, int64_t id)
+{
+	if (!ident_ok(index))
+		return TB_EINTERNAL;
+	char sql[128];
+	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE rowid = ?", index);
+	struct tb_stmt *st;
+	tb_rc rc = tb_db_prepare(db, sql, &st);
+	if (rc)
+		return rc;
+	tb_stmt_bind_int(st, 1, id);
+	rc = tb_stmt_exec(st, NULL);
+	tb_stmt_done(st);
+	return rc;
+}
+
+/* FTS5 query syntax: every term a quoted phrase (our tokenizer cuts it into bigrams
+ * that must be adjacent), ANDed; a prefix term gets `*`. */
+static tb_rc match_expr(const struct tb_fts_query *q, struct tb_buf *b)
+{
+	tb_rc rc = TB_OK;
+	for (size_t i = 0; i < q->nterms && !rc; i++) {
+		if (i)
+			rc = tb_buf_puts(b, " AND ");
+		rc = rc ? rc : tb_buf_putc(b, '"');
+		for (const char *p = q->terms[i].text; *p && !rc; p++)
+			rc = *p == '"' ? tb_buf_puts(b, "\"\"") : tb_buf_putc(b, *p);
+		rc = rc ? rc : tb_buf_putc(b, '"');
+		if (!rc && q->terms[i].prefix)
+			rc = tb_buf_puts(b, " *");
+	}
+	return rc;
+}
+
+tb_rc tb_db_fts_search(struct tb_db *db, const struct tb_fts_query *q, struct tb_fts_hit *hits,
+		       size_t *nhits, int64_t *total)
+{
+	*nhits = 0;
+	if (!ident_ok(q->index) || !ident_ok(q->content) || q->nterms == 0)
+		return TB_EINTERNAL;
+	struct tb_buf expr, sql;
+	tb_buf_init(&expr, 8192);
+	tb_buf_init(&sql, 16384);
+	tb_rc rc = match_expr(q, &expr);
+	struct tb_stmt *st = NULL;
+	bool row;
+	if (rc)
+		goto out;
+	const char *filter = q->filter && *q->filter ? q->filter : "1";
+	if (total) {
+		tb_buf_printf(&sql,
+			      "SELECT count(*) FROM %s JOIN %s c ON c.id = %s.rowid "
+			      "WHERE %s MATCH ? AND (%s)",
+			      q->index, q->content, q->index, q->index, filter);
+		if ((rc = tb_db_prepare(db, sql.data, &st)))
+			goto out;
+		tb_stmt_bind_text(st, 1, expr.data);
+		for (size_t i = 0; i < q->nparams; i++)
+			tb_stmt_bind_text(st, (int)i + 2, q->params[i]);
+		if (!(rc = tb_stmt_step(st, &row)))
+			*total = row ? tb_stmt_int(st, 0) : 0;
+		tb_stmt_done(st);
+		if (rc)
+			goto out;
+		if (*total == 0 || q->limit == 0)
+			goto out;
+	}
+	tb_buf_reset(&sql);
+	tb_buf_printf(&sql, "SELECT %s.rowid", q->index);
+	if (q->highlight_field >= 0)
+		tb_buf_printf(&sql, ", highlight(%s, %d, '<mark>', '</mark>')", q->index,
+			      q->highlight_field);
+	else
+		tb_buf_puts(&sql, ", NULL");
+	if (q->snippet_field >= 0)
+		tb_buf_printf(&sql, ", snippet(%s, %d, '<mark>', '</mark>', '…', 24)", q->index,
+			      q->snippet_field);
+	else
+		tb_buf_puts(&sql, ", NULL");
+	tb_buf_printf(&sql, " FROM %s JOIN %s c ON c.id = %s.rowid WHERE %s MATCH ? AND (%s)",
+		      q->index, q->content, q->index, q->index, filter);
+	tb_buf_printf(&sql, " ORDER BY bm25(%s", q->index);
+	for (size_t i = 0; i < q->nweights; i++)
+		tb_buf_printf(&sql, ", %.1f", q->weights[i]);
+	rc = tb_buf_puts(&sql, "), c.id LIMIT ? OFFSET ?");
+	if (rc || (rc = tb_db_prepare(db, sql.data, &st)))
+		goto out;
+	int idx = 1;
+	tb_stmt_bind_text(st, idx++, expr.data);
+	for (size_t i = 0; i < q->nparams; i++)
+		tb_stmt_bind_text(st, idx++, q->params[i]);
+	tb_stmt_bind_int(st, idx++, q->limit);
+	tb_stmt_bind_int(st, idx++, q->offset);
+	while (!(rc = tb_stmt_step(st, &row)) && row && *nhits < (size_t)q->limit) {
+		struct tb_fts_hit *h = &hits[(*nhits)++];
+		h->id = tb_stmt_int(st, 0);
+		h->highlight = tb_stmt_null(st, 1) ? NULL : strdup(tb_stmt_text(st, 1));
+		h->snippet = tb_stmt_null(st, 2) ? NULL : strdup(tb_stmt_text(st, 2));
+	}
+	tb_stmt_done(st);
+out:
+	tb_buf_release(&expr);
+	tb_buf_release(&sql);
+	return rc;
+}
+
+void tb_fts_hits_release(struct tb_fts_hit *hits, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(hits[i].highlight);
+		free(hits[i].snippet);
+		hits[i].highlight = hits[i].snippet = NULL;
+	}
+}
+
+tb_rc tb_db_fts_group(struct tb_db *db, const struct tb_fts_query *q, const char *expr,
+		      void (*fn)(void *ctx, const char *key, int64_t count), void *ctx)
+{
+	if (!ident_ok(q->index) || !ident_ok(q->content) || q->nterms == 0)
+		return TB_EINTERNAL;
+	struct tb_buf e, sql;
+	tb_buf_init(&e, 8192);
+	tb_buf_init(&sql, 16384);
+	tb_rc rc = match_expr(q, &e);
+	struct tb_stmt *st;
+	bool row;
+	if (!rc)
+		rc = tb_buf_printf(&sql,
+				   "SELECT %s, count(*) FROM %s JOIN %s c ON c.id = %s.rowid "
+				   "WHERE %s MATCH ? AND (%s) GROUP BY 1",
+				   expr, q->index, q->content, q->index, q->index,
+				   q->filter && *q->filter ? q->filter : "1");
+	if (!rc && !(rc = tb_db_prepare(db, sql.data, &st))) {
+		tb_stmt_bind_text(st, 1, e.data);
+		for (size_t i = 0; i < q->nparams; i++)
+			tb_stmt_bind_text(st, (int)i + 2, q->params[i]);
+		while (!(rc = tb_stmt_step(st, &row)) && row)
+			fn(ctx, tb_stmt_text(st, 0), tb_stmt_int(st, 1));
+		tb_stmt_done(st);
+	}
+	tb_buf_release(&e);
+	tb_buf_release(&sql);
+	return rc;
+}

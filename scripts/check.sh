@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# make check: unit tests, API tests over real HTTP (normal and sanitizer builds) and
+# browser tests in Chromium. Ends with one summary line.
+set -u
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+export TONGBAN_ADMIN_TOKEN=test-admin-token
+tmp=$(mktemp -d /tmp/tongban-check.XXXXXX)
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
+passed=0 failed=0 suites=()
+
+count() { # count NAME LOG: add the suite's own pass/fail figures
+  local name=$1 log=$2 p f
+  case $name in
+    unit*) p=$(grep -o '^Ok: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$'); f=$(grep -o '^Fail: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$') ;;
+    api*)  p=$(grep -o '[0-9]* passed' "$log" | tail -1 | cut -d' ' -f1); f=$(grep -o '[0-9]* failed' "$log" | tail -1 | cut -d' ' -f1) ;;
+    browser*) p=$(grep -o '^# pass [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$'); f=$(grep -o '^# fail [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$') ;;
+  esac
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+}
+
+suite() { # suite NAME COMMAND...: run, show, count
+  local name=$1; shift
+  echo "=== $name"
+  local log="$tmp/$name.log" rc=0
+  "$@" 2>&1 | tee "$log" || rc=${PIPESTATUS[0]}
+  count "$name" "$log"
+  if [ $rc -eq 0 ]; then suites+=("ok   $name"); else suites+=("FAIL $name"); failed=$((failed + 1)); fi
+}
+
+catalog=var/demo-catalog.json
+[ -f "$catalog" ] || node tools/demo-catalog.mjs "$catalog"
+
+# API tests against a server of the given build, on a fresh database.
+api_run() {
+  local build=$1 name=$2
+  local db="sqlite:$tmp/$name.db" log="$tmp/$name-server.log"
+  "$build/tongban" import catalog "$catalog" --db "$db" >/dev/null || { echo "import failed"; return 1; }
+  start_server "$build/tongban" "$db" "$log" --access-log "$tmp/$name-access.log" || return 1
+  local rc=0
+  node tests/api/run.mjs "$SERVER_URL" || rc=1
+  if [ "${BROWSER:-}" = 1 ]; then
+    TONGBAN_URL=$SERVER_URL node --test --test-concurrency=1 tests/browser/ || rc=1
+  fi
+  stop_server || { echo "the server did not stop cleanly on SIGTERM"; rc=1; }
+  if grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$log"; then
+    echo "sanitizer findings in $log"; rc=1
+  fi
+  return $rc
+}
+
+browser_run() {
+  local db="sqlite:$tmp/browser.db" log="$tmp/browser-server.log"
+  build/tongban import catalog "$catalog" --db "$db" >/dev/null || return 1
+  start_server build/tongban "$db" "$log" || return 1
+  local rc=0
+  TONGBAN_URL=$SERVER_URL node --test --test-concurrency=1 tests/browser/ || rc=1
+  stop_server || rc=1
+  return $rc
+}
+
+suite unit meson test -C build --suite unit --print-errorlogs
+suite unit-asan meson test -C build-asan --suite unit --print-errorlogs
+suite api api_run build api
+suite api-asan env ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 api_run build-asan api-asan
+suite browser browser_run
+
+echo
+printf '%s\n' "${suites[@]}"
+echo "check: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -140,7 +140,7 @@ bool tb_code_id_number_valid(const char *s, struct tb_err *err)
 
 	int y = digits_val(s + 6, 4), m = digits_val(s + 10, 2), d = digits_val(s + 12, 2);
 
-	if (y < 1900 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
+	if (y < 1850 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
 		return invalid(err, "birth date");
 	if ((long)digits_val(s + 6, 8) > today_cst())
 		return invalid(err, "birth date");

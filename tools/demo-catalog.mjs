@@ -611,10 +611,13 @@ export function check(doc) {
   });
 
   const topicCodes = new Set();
+  const topicObject = new Map();
   doc.topics.forEach((t, i) => {
     keys(t, 'topic', `/topics/${i}`);
     if (!['person', 'enterprise'].includes(t.object)) err(`/topics/${i}: object`);
+    if (topicCodes.has(t.code)) err(`/topics/${i}: duplicate ${t.code}`);
     topicCodes.add(t.code);
+    topicObject.set(t.code, t.object);
   });
 
   const items = new Map();
@@ -629,13 +632,13 @@ export function check(doc) {
       err(`/items/${i}: service_objects`);
     }
     for (const t of it.topics) if (!topicCodes.has(t)) err(`/items/${i}: unknown topic ${t}`);
+    if (new Set(it.topics.map((t) => topicObject.get(t))).size > 1) err(`/items/${i}: mixes person and enterprise topics`);
     if (!it.topics.length) err(`/items/${i}: no topic`);
     items.set(it.catalog_code, it);
     itemNames.add(it.name);
   });
 
   const implCodes = new Set();
-  const usedKinds = new Set();
   let zero = 0;
   let fully = 0;
   let instant = 0;
@@ -677,7 +680,7 @@ export function check(doc) {
     if (g.visits === 0 && ['2', '4', '5', '6'].every((x) => g.online.depth.includes(x))) fully++;
     if (g.case_type === '1') instant++;
   });
-  return { errors, implCodes, zero, fully, instant, usedKinds };
+  return { errors, zero, fully, instant };
 }
 
 // ---------------------------------------------------------------- output

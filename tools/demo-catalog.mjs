@@ -99,10 +99,12 @@ const catalogValid = (s) => typeof s === 'string' && /^[0-9A-Z]{12}$/.test(s);
 function regionValid(s) {
   if (!/^[0-9]+$/.test(s) || ![2, 4, 6, 9, 12].includes(s.length)) return false;
   const parts = [s.slice(0, 2), s.slice(2, 4), s.slice(4, 6), s.slice(6, 9), s.slice(9, 12)];
-  return parts.every((p) => p === '' || !/^0+$/.test(p));
+  // towns of cities without counties (东莞, 中山) have county part 00
+  return parts.every((p, i) => p === '' || !/^0+$/.test(p) || (i === 2 && s.length >= 9));
 }
 const PARENT_LEN = { 2: 0, 4: 2, 6: 4, 9: 6, 12: 9 };
-const regionParent = (s) => (PARENT_LEN[s.length] ? s.slice(0, PARENT_LEN[s.length]) : null);
+const regionParent = (s) => (s.length === 9 && s.slice(4, 6) === '00' ? s.slice(0, 4)
+  : PARENT_LEN[s.length] ? s.slice(0, PARENT_LEN[s.length]) : null);
 
 // ---------------------------------------------------------------- CSV and regions
 
@@ -139,7 +141,8 @@ function loadRegions() {
   const countySet = new Set(counties.map((r) => r.code));
   const towns = csv('guangdong-towns.csv')
     .map((r) => ({ code: r.code, name: r.name, parent: r.areaCode }))
-    .filter((r) => countySet.has(r.parent));
+    .filter((r) => countySet.has(r.parent) || /^[0-9]{4}00$/.test(r.parent))
+    .map((r) => (countySet.has(r.parent) ? r : { ...r, parent: r.parent.slice(0, 4) }));
   const villages = csv('guangdong-villages.csv').map((r) => ({ code: r.code, name: r.name, parent: r.townCode }));
   const byCode = (a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0);
   for (const l of [provinces, cities, counties, towns, villages]) l.sort(byCode);

@@ -301,7 +301,9 @@ int tb_code_region_level(const char *s)
 		for (size_t j = start; j < region_ends[i]; j++)
 			if (s[j] != '0')
 				all_zero = false;
-		if (all_zero)
+		/* Cities without counties (东莞 4419, 中山 4420) number their towns with
+		 * county part 00: 441900003 东城街道 sits directly under 4419. */
+		if (all_zero && !(i == 2 && level >= 4))
 			return 0;
 		start = region_ends[i];
 	}
@@ -316,6 +318,8 @@ bool tb_code_region_parent(const char *s, char *out)
 		return false;
 	size_t n = region_ends[level - 2];
 
+	if (level == 4 && s[4] == '0' && s[5] == '0')
+		n = region_ends[1]; /* a town of a city without counties */
 	memcpy(out, s, n);
 	out[n] = '\0';
 	return true;

@@ -28,9 +28,11 @@ bool tb_code_catalog_valid(const char *s, struct tb_err *err);
 bool tb_code_impl_valid(const char *s, struct tb_err *err);
 
 /* GB/T 2260 + statistics bureau division code: digits, length 2, 4, 6, 9 or 12,
- * not all-zero levels where a level is present (e.g. "4400" is not a city). */
+ * not all-zero levels where a level is present (e.g. "4400" is not a city), except the
+ * county part of towns in cities without counties (441900003 东莞市东城街道). */
 bool tb_code_region_valid(const char *s);
-/* Parent code of a division (length 4->2, 6->4, 9->6, 12->9) into out (>= 13 bytes);
+/* Parent code of a division (length 4->2, 6->4, 9->6 or 4 when the county part is 00,
+ * 12->9) into out (>= 13 bytes);
  * false for a top-level code. */
 bool tb_code_region_parent(const char *s, char *out);
 /* Level 1 province .. 5 village from the length; 0 if invalid. */

@@ -503,6 +503,13 @@ static void test_region(void **state)
 		assert_int_equal(tb_code_region_level(bad[i]), 0);
 		assert_false(tb_code_region_parent(bad[i], out));
 	}
+	/* A town of a city without counties (东莞市东城街道) sits under the city. */
+	assert_true(tb_code_region_valid("441900003"));
+	assert_int_equal(tb_code_region_level("441900003"), 4);
+	assert_true(tb_code_region_parent("441900003", out));
+	assert_string_equal(out, "4419");
+	assert_false(tb_code_region_valid("441900"));
+	assert_false(tb_code_region_valid("441900000"));
 	/* Walk up a village code to its province. */
 	char code[13] = "440106001001";
 	int levels = 5;

@@ -83,3 +83,36 @@ test('zh-HK shows Traditional UI and data text, sends Accept-Language, and persi
   await page.waitForFunction((name) => document.querySelector('[data-test="guide-title"]')?.textContent.trim() === name, item.cn);
   await page.close();
 });
+
+test('the region selector (省 → 市 → 区县) filters searches and is remembered', async () => {
+  const provinces = (await api('/regions')).body.items;
+  const province = provinces.find((r) => r.has_children) || provinces[0];
+  const cities = (await api(`/regions?parent=${province.code}`)).body.items;
+  assert.ok(cities.length > 0, 'no cities');
+  const city = cities[0];
+
+  const page = await newPage(browser);
+  await visit(page, '/');
+  await page.locator('[data-test="region-button"]').click();
+  await page.waitForFunction(() => document.querySelectorAll('#region-level-0 option').length > 1);
+  await page.selectOption('#region-level-0', province.code);
+  await page.waitForFunction(() => document.querySelectorAll('#region-level-1 option').length > 1);
+  await page.selectOption('#region-level-1', city.code);
+  await page.locator('[data-test="region-ok"]').click();
+  await page.waitForFunction((name) => document.querySelector('[data-test="region-button"]').textContent.includes(name), city.name);
+
+  await page.reload();
+  await page.locator('main#main').waitFor();
+  assert.match(await page.locator('[data-test="region-button"]').textContent(), new RegExp(city.name));
+
+  await page.locator('main [data-test="search-input"]').fill('证');
+  await page.locator('main [data-test="search-input"]').press('Enter');
+  await page.waitForURL(/\/search\?/);
+  assert.equal(new URL(page.url()).searchParams.get('region'), city.code);
+  const expected = (await api(`/search?q=${encodeURIComponent('证')}&region=${city.code}&per_page=1`)).body.total;
+  await page.waitForFunction((n) => {
+    const s = document.querySelector('.results-count');
+    return s && /\d/.test(s.textContent) && s.textContent.includes(String(n));
+  }, expected);
+  await page.close();
+});

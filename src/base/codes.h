@@ -7,8 +7,8 @@
 
 /* GB 11643-1999 resident identity number: 18 chars, area code of 6 digits whose
  * province part is a real province code, a real birth date not in the future and not
- * before 1850 (STANDARDS.md lists a valid number of someone born in 1880), 3-digit sequence, ISO 7064 MOD 11-2 check ('X' upper case only).
- * On failure err->msg says which part is wrong. */
+ * before 1850 (STANDARDS.md lists a valid number of someone born in 1880), 3-digit sequence, ISO
+ * 7064 MOD 11-2 check ('X' upper case only). On failure err->msg says which part is wrong. */
 bool tb_code_id_number_valid(const char *s, struct tb_err *err);
 /* The check character for the first 17 digits (s must hold 17 digits). */
 char tb_code_id_number_check(const char *s17);

@@ -573,16 +573,17 @@ tb_rc tb_catalog_put_impl(struct tb_db *db, json_t *row, const char *actor, int 
 		if (!rc)
 			rc = write_materials(db, id, version, impl, guide);
 		if (!rc) {
-			struct tb_buf body, kw;
+			struct tb_buf body, codes;
 			tb_buf_init(&body, 1 << 20);
-			tb_buf_init(&kw, 1 << 16);
+			tb_buf_init(&codes, 256);
 			body_text(guide, dept_name, region_name, &body);
-			tb_buf_printf(&kw, "%s %s %s", keywords ? keywords : "", catalog, impl);
-			const char *fs[3] = {name, kw.data ? kw.data : "",
-					     body.data ? body.data : ""};
-			rc = tb_db_fts_put(db, "impl_fts", id, fs, 3);
+			tb_buf_printf(&codes, "%s %s %s", catalog, impl, dept);
+			const char *fs[4] = {name, keywords ? keywords : "",
+					     body.data ? body.data : "",
+					     codes.data ? codes.data : ""};
+			rc = tb_db_fts_put(db, "impl_fts", id, fs, 4);
 			tb_buf_release(&body);
-			tb_buf_release(&kw);
+			tb_buf_release(&codes);
 		}
 	}
 	if (version_out)

@@ -178,6 +178,10 @@ tb_rc tb_catalog_check_guide(json_t *g, const char *path, struct tb_guide_facts 
 	    !check_objects(g, path, "materials", true, 100, check_material, err) ||
 	    !check_objects(g, path, "faq", false, 50, check_faq, err))
 		return TB_EINVAL;
+	s = json_string_value(json_object_get(g, "name"));
+	if (s && !*s)
+		return tb_fail(err, TB_EINVAL, tb_jv_path(path, "name"),
+			       "must not be empty (leave it out to use the item's name)");
 	if (!mask)
 		return tb_fail(err, TB_EINVAL, tb_jv_path(path, "handling_form"),
 			       "must name at least one way of handling");

@@ -433,7 +433,7 @@ tb_rc tb_catalog_search(struct tb_db *db, const char *q, const struct tb_catalog
 		tb_buf_release(&fs.sql);
 		return rc;
 	}
-	static const double weights[] = {10.0, 4.0, 1.0};
+	static const double weights[] = {10.0, 4.0, 1.0, 4.0};
 	struct tb_fts_query fq = {
 	    .index = "impl_fts",
 	    .content = "implementations",
@@ -443,9 +443,10 @@ tb_rc tb_catalog_search(struct tb_db *db, const char *q, const struct tb_catalog
 	    .params = fs.params,
 	    .nparams = fs.n,
 	    .weights = weights,
-	    .nweights = 3,
+	    .nweights = 4,
 	    .highlight_field = 0,
-	    .snippet_field = 2,
+	    .snippet_fields = {2, 1, 3}, /* guide text, else the alias or code matched */
+	    .nsnippet = 3,
 	    .limit = per_page,
 	    .offset = (page - 1) * per_page,
 	};
@@ -500,7 +501,6 @@ tb_rc tb_catalog_suggest(struct tb_db *db, const char *q, json_t **out, struct t
 	    .weights = weights,
 	    .nweights = 2,
 	    .highlight_field = 0,
-	    .snippet_field = -1,
 	    .limit = 10,
 	};
 	struct tb_fts_hit hits[10];

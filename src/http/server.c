@@ -369,19 +369,27 @@ static void dispatch(struct tb_req *r)
 {
 	const char *method = !strcmp(r->method, "HEAD") ? "GET" : r->method;
 	bool path_known = false;
+	char allow[128] = "";
 	r->route_index = -1;
-	for (size_t i = 0; i < nroutes; i++) {
+	for (size_t i = 0; i < nroutes && !r->route; i++) {
 		if (!match(r, routes[i]->pattern, r->path))
 			continue;
 		path_known = true;
-		if (strcmp(routes[i]->method, method))
+		if (strcmp(routes[i]->method, method)) {
+			size_t l = strlen(allow);
+			snprintf(allow + l, sizeof(allow) - l, "%s%s", l ? ", " : "",
+				 routes[i]->method);
+			if (!strcmp(routes[i]->method, "GET"))
+				snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow),
+					 ", HEAD");
 			continue;
+		}
 		r->route = routes[i];
 		r->route_index = (int)i;
-		break;
 	}
 	if (!r->route) {
 		if (path_known) {
+			tb_http_add_header(r, "Allow", allow);
 			tb_http_reply_error(r, 405, "method-not-allowed", NULL,
 					    "%s is not allowed on %s", r->method, r->path);
 			return;
@@ -392,6 +400,7 @@ static void dispatch(struct tb_req *r)
 			return;
 		}
 		if (strcmp(method, "GET")) {
+			tb_http_add_header(r, "Allow", "GET, HEAD");
 			tb_http_reply_error(r, 405, "method-not-allowed", NULL,
 					    "%s is not allowed on %s", r->method, r->path);
 			return;

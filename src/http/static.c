@@ -108,7 +108,7 @@ void tb_http_static(struct tb_req *r)
 	tb_http_add_header(r, "ETag", etag);
 	tb_http_add_header(r, "Cache-Control", cache);
 	const char *inm = tb_http_header(r, "If-None-Match");
-	if (inm && strstr(inm, etag)) {
+	if (inm && (strstr(inm, etag) || !strcmp(inm, "*"))) {
 		tb_http_reply(r, 304, NULL, NULL, 0);
 		return;
 	}

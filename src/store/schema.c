@@ -92,7 +92,7 @@ const struct tb_migration tb_migrations[] = {
      "  licence_type TEXT,\n"
      "  PRIMARY KEY (impl_id, version, seq));\n"
      "CREATE INDEX materials_licence ON materials(licence_type);\n"
-     "@fulltext impl_fts(name, keywords, body);\n"
+     "@fulltext impl_fts(name, keywords, body, codes);\n"
      "@fulltext item_names_fts(name, keywords)"},
 };
 

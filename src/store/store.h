@@ -75,7 +75,10 @@ struct tb_fts_query {
 	const double *weights; /* one per field */
 	size_t nweights;
 	int highlight_field; /* field whose whole text comes back with <mark>, -1 none */
-	int snippet_field;   /* field whose best fragment comes back with <mark>, -1 none */
+	/* fields to take a fragment from, in order of preference: the first whose
+	 * fragment holds a match comes back in `snippet` (nsnippet 0: none) */
+	int snippet_fields[4];
+	size_t nsnippet;
 	int limit, offset;
 };
 struct tb_fts_hit {

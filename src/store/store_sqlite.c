@@ -643,11 +643,10 @@ tb_rc tb_db_fts_search(struct tb_db *db, const struct tb_fts_query *q, struct tb
 			      q->highlight_field);
 	else
 		tb_buf_puts(&sql, ", NULL");
-	if (q->snippet_field >= 0)
+	size_t ns = q->nsnippet > 4 ? 4 : q->nsnippet;
+	for (size_t i = 0; i < ns; i++)
 		tb_buf_printf(&sql, ", snippet(%s, %d, '<mark>', '</mark>', '…', 24)", q->index,
-			      q->snippet_field);
-	else
-		tb_buf_puts(&sql, ", NULL");
+			      q->snippet_fields[i]);
 	tb_buf_printf(&sql, " FROM %s JOIN %s c ON c.id = %s.rowid WHERE %s MATCH ? AND (%s)",
 		      q->index, q->content, q->index, q->index, filter);
 	tb_buf_printf(&sql, " ORDER BY bm25(%s", q->index);
@@ -666,7 +665,12 @@ tb_rc tb_db_fts_search(struct tb_db *db, const struct tb_fts_query *q, struct tb
 		struct tb_fts_hit *h = &hits[(*nhits)++];
 		h->id = tb_stmt_int(st, 0);
 		h->highlight = tb_stmt_null(st, 1) ? NULL : strdup(tb_stmt_text(st, 1));
-		h->snippet = tb_stmt_null(st, 2) ? NULL : strdup(tb_stmt_text(st, 2));
+		h->snippet = NULL;
+		for (size_t i = 0; i < ns && !h->snippet; i++) {
+			const char *sn = tb_stmt_text(st, 2 + (int)i);
+			if (sn && (strstr(sn, "<mark>") || i + 1 == ns))
+				h->snippet = strdup(sn);
+		}
 	}
 	tb_stmt_done(st);
 out:

@@ -226,7 +226,8 @@ static int64_t search(struct tb_db *db, const char *q, struct tb_fts_hit *hits, 
 	    .weights = (const double[]){10.0, 2.0},
 	    .nweights = 2,
 	    .highlight_field = 0,
-	    .snippet_field = 1,
+	    .snippet_fields = {1},
+	    .nsnippet = 1,
 	    .limit = 10,
 	};
 	int64_t total = -1;
@@ -329,7 +330,6 @@ static void test_fulltext(void **state)
 	    .terms = terms,
 	    .nterms = tb_text_query_terms("发", terms, 4),
 	    .highlight_field = -1,
-	    .snippet_field = -1,
 	};
 	struct grp g = {0};
 	assert_int_equal(tb_db_fts_group(db, &fq, "c.grp", on_group, &g), TB_OK);

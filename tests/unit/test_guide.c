@@ -109,10 +109,10 @@ static void expect(mutate_fn m, const char *field)
 	struct tb_guide_facts f;
 	struct tb_err err = {0};
 	tb_rc rc = tb_catalog_check_guide(g, "guide", &f, &err);
+	json_decref(g); /* before any failure: a failed assertion does not return */
 	if (rc != TB_EINVAL || strcmp(err.field, field))
 		fail_msg("want %s, got rc %d field '%s' (%s)", field, rc, err.field, err.msg);
 	assert_true(err.msg[0] != 0);
-	json_decref(g);
 }
 
 #define MUT(name, body)                                                                            \

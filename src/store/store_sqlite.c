@@ -26,6 +26,9 @@ struct tb_db {
 	struct tb_store *store;
 	bool in_tx;
 	struct tb_stmt *cache[CACHE_SLOTS];
+	struct {
+		char *index, *sql;
+	} fts_sql[8];
 };
 
 struct tb_store {
@@ -44,6 +47,10 @@ static void db_close(void *p)
 			free(db->cache[i]->sql);
 			free(db->cache[i]);
 		}
+	}
+	for (int i = 0; i < 8; i++) {
+		free(db->fts_sql[i].index);
+		free(db->fts_sql[i].sql);
 	}
 	sqlite3_close_v2(db->h);
 	free(db);
@@ -530,35 +537,50 @@ static bool ident_ok(const char *s)
 	return true;
 }
 
+/* The INSERT for an index, built once per connection from the table's columns. */
+static const char *fts_insert_sql(struct tb_db *db, const char *index, size_t nfields)
+{
+	for (int i = 0; i < 8 && db->fts_sql[i].index; i++)
+		if (!strcmp(db->fts_sql[i].index, index))
+			return db->fts_sql[i].sql;
+	int slot = 0;
+	while (slot < 8 && db->fts_sql[slot].index)
+		slot++;
+	if (slot == 8)
+		return NULL;
+	char q[128];
+	snprintf(q, sizeof(q), "SELECT * FROM %s LIMIT 0", index);
+	sqlite3_stmt *cols;
+	if (sqlite3_prepare_v2(db->h, q, -1, &cols, NULL))
+		return NULL;
+	struct tb_buf b;
+	tb_buf_init(&b, 1024);
+	/* OR REPLACE: FTS5 drops the old document of the same rowid first. */
+	tb_buf_printf(&b, "INSERT OR REPLACE INTO %s (rowid", index);
+	for (int i = 0; i < (int)nfields && i < sqlite3_column_count(cols); i++)
+		tb_buf_printf(&b, ", %s", sqlite3_column_name(cols, i));
+	sqlite3_finalize(cols);
+	tb_buf_puts(&b, ") VALUES (?");
+	for (size_t i = 0; i < nfields; i++)
+		tb_buf_puts(&b, ", ?");
+	if (tb_buf_putc(&b, ')') || !(db->fts_sql[slot].index = strdup(index))) {
+		tb_buf_release(&b);
+		return NULL;
+	}
+	db->fts_sql[slot].sql = tb_buf_steal(&b, NULL);
+	return db->fts_sql[slot].sql;
+}
+
 tb_rc tb_db_fts_put(struct tb_db *db, const char *index, int64_t id, const char *const *fields,
 		    size_t nfields)
 {
 	if (!ident_ok(index) || nfields == 0 || nfields > 8)
 		return TB_EINTERNAL;
-	tb_rc rc = tb_db_fts_delete(db, index, id);
-	if (rc)
-		return rc;
+	const char *sql = fts_insert_sql(db, index, nfields);
+	if (!sql)
+		return TB_EDB;
 	struct tb_stmt *st;
-	/* FTS5 columns are named by the schema; map c0..cN onto them. */
-	sqlite3_stmt *cols;
-	char q[128];
-	snprintf(q, sizeof(q), "SELECT * FROM %s LIMIT 0", index);
-	struct tb_buf real;
-	tb_buf_init(&real, 1024);
-	if (sqlite3_prepare_v2(db->h, q, -1, &cols, NULL)) {
-		tb_buf_release(&real);
-		return map_rc(db, sqlite3_errcode(db->h));
-	}
-	tb_buf_printf(&real, "INSERT INTO %s (rowid", index);
-	for (size_t i = 0; i < nfields && (int)i < sqlite3_column_count(cols); i++)
-		tb_buf_printf(&real, ", %s", sqlite3_column_name(cols, (int)i));
-	sqlite3_finalize(cols);
-	tb_buf_puts(&real, ") VALUES (?");
-	for (size_t i = 0; i < nfields; i++)
-		tb_buf_puts(&real, ", ?");
-	tb_buf_putc(&real, ')');
-	rc = real.data ? tb_db_prepare(db, real.data, &st) : TB_ENOMEM;
-	tb_buf_release(&real);
+	tb_rc rc = tb_db_prepare(db, sql, &st);
 	if (rc)
 		return rc;
 	tb_stmt_bind_int(st, 1, id);

@@ -203,8 +203,15 @@ bool tb_jv_str_set(json_t *obj, const char *path, const char *key, bool required
 				"must be a non-empty string");
 			return false;
 		}
-		if (!values)
+		if (!values) {
+			for (size_t j = 0; j < i; j++)
+				if (!strcmp(json_string_value(json_array_get(arr, j)), s)) {
+					tb_fail(err, TB_EINVAL, tb_jv_index(path, key, i),
+						"'%s' is repeated", s);
+					return false;
+				}
 			continue;
+		}
 		size_t k = 0;
 		while (values[k] && strcmp(values[k], s))
 			k++;

@@ -10,8 +10,8 @@
 /* Fails on any key of obj not in allowed (NULL-terminated). */
 bool tb_jv_known_fields(json_t *obj, const char *path, const char *const *allowed,
 			struct tb_err *err);
-/* A string member. Missing/null: ok when !required (then *out = NULL). Checks valid
- * UTF-8 (jansson guarantees it), length 1..maxchars code points when present. */
+/* A string member. Missing/null: ok when !required (then *out = NULL). At most
+ * maxchars code points; a required string must not be empty (an optional one may). */
 bool tb_jv_str(json_t *obj, const char *path, const char *key, bool required, size_t maxchars,
 	       const char **out, struct tb_err *err);
 /* A string member that must be one of the values (NULL-terminated). */

@@ -13,7 +13,7 @@ count() { # count NAME LOG: add the suite's own pass/fail figures
   local name=$1 log=$2 p f
   case $name in
     unit*) p=$(grep -o '^Ok: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$'); f=$(grep -o '^Fail: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$') ;;
-    api*)  p=$(grep -o '[0-9]* passed' "$log" | tail -1 | cut -d' ' -f1); f=$(grep -o '[0-9]* failed' "$log" | tail -1 | cut -d' ' -f1) ;;
+    api*|cli*)  p=$(grep -o '[0-9]* passed' "$log" | tail -1 | cut -d' ' -f1); f=$(grep -o '[0-9]* failed' "$log" | tail -1 | cut -d' ' -f1) ;;
     browser*) p=$(grep -o '^# pass [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$'); f=$(grep -o '^# fail [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$') ;;
   esac
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
@@ -61,6 +61,7 @@ browser_run() {
 
 suite unit meson test -C build --suite unit --print-errorlogs
 suite unit-asan meson test -C build-asan --suite unit --print-errorlogs
+suite cli tests/cli/run.sh build
 suite api api_run build api
 suite api-asan env ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 api_run build-asan api-asan
 suite browser browser_run

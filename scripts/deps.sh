@@ -10,7 +10,7 @@ pkgs=(
   libopencc-dev opencc libssl-dev libsodium-dev    # text folding, crypto
   libcmocka-dev                                    # unit tests
   nodejs npm chromium fonts-noto-cjk               # portal build and browser tests
-  curl ca-certificates
+  curl ca-certificates sqlite3
 )
 [ "${1:-}" = bench ] && pkgs+=(nginx-light wrk sqlite3)
 

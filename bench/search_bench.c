@@ -39,7 +39,7 @@ static void run(struct tb_db *db, const char **qs, int nq, int iters, double *ou
 		json_t *res = NULL;
 		struct tb_err err = {0};
 		double t0 = tb_time_mono();
-		tb_rc rc = tb_catalog_search(db, qs[i % nq], &f, 1, 20, false, &res, &err);
+		tb_rc rc = tb_catalog_search(db, qs[i % nq], &f, 1, 20, NULL, &res, &err);
 		lat[i] = (tb_time_mono() - t0) * 1000;
 		if (rc) {
 			fprintf(stderr, "search %s: %s\n", qs[i % nq], err.msg);

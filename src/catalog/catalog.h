@@ -50,9 +50,15 @@ tb_rc tb_catalog_list(struct tb_db *db, const struct tb_catalog_filter *f,
 		      enum tb_catalog_sort sort, int page, int per_page, json_t **out,
 		      struct tb_err *err);
 /* q: the user's words (any script); facets: add counts per city, department, item
- * type, service object and topic. */
+ * type, service object and topic; group_items: one result per service item (its
+ * best-ranked implementation, with "implementations": how many match) — what a reader
+ * who has not chosen a region wants. */
+struct tb_search_opts {
+	bool facets, group_items;
+};
 tb_rc tb_catalog_search(struct tb_db *db, const char *q, const struct tb_catalog_filter *f,
-			int page, int per_page, bool facets, json_t **out, struct tb_err *err);
+			int page, int per_page, const struct tb_search_opts *opts, json_t **out,
+			struct tb_err *err);
 tb_rc tb_catalog_suggest(struct tb_db *db, const char *q, json_t **out, struct tb_err *err);
 
 /* Guide of one implementation as a JSON text (summary + guide + versions);

@@ -101,10 +101,18 @@ static void search(struct tb_req *r)
 {
 	struct tb_catalog_filter f;
 	int page, per_page;
-	bool facets;
+	struct tb_search_opts opts = {0};
 	if (!parse_filter(r, &f) || !tb_http_paging(r, &page, &per_page) ||
-	    !parse_bool(r, "facets", &facets))
+	    !parse_bool(r, "facets", &opts.facets))
 		return;
+	const char *group = tb_http_query(r, "group");
+	if (group && !strcmp(group, "item")) {
+		opts.group_items = true;
+	} else if (group && strcmp(group, "implementation")) {
+		tb_http_reply_error(r, 400, "bad-parameter", "group",
+				    "group must be item or implementation");
+		return;
+	}
 	const char *q = tb_http_query(r, "q");
 	if (!q) {
 		tb_http_reply_error(r, 400, "bad-parameter", "q",
@@ -116,7 +124,7 @@ static void search(struct tb_req *r)
 		return;
 	json_t *out;
 	struct tb_err err = {0};
-	tb_rc rc = tb_catalog_search(db, q, &f, page, per_page, facets, &out, &err);
+	tb_rc rc = tb_catalog_search(db, q, &f, page, per_page, &opts, &out, &err);
 	if (rc)
 		return reply_query_rc(r, rc, &err);
 	tb_http_reply_json(r, 200, out);

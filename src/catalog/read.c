@@ -410,8 +410,10 @@ static tb_rc facets_json(struct tb_db *db, const struct tb_fts_query *q, json_t 
 }
 
 tb_rc tb_catalog_search(struct tb_db *db, const char *q, const struct tb_catalog_filter *f,
-			int page, int per_page, bool facets, json_t **out, struct tb_err *err)
+			int page, int per_page, const struct tb_search_opts *opts, json_t **out,
+			struct tb_err *err)
 {
+	bool facets = opts && opts->facets;
 	if (!q || !*q)
 		return tb_fail(err, TB_EINVAL, "q", "the query is empty");
 	if (strlen(q) > 300 || !tb_utf8_valid(q, strlen(q)))
@@ -449,6 +451,7 @@ tb_rc tb_catalog_search(struct tb_db *db, const char *q, const struct tb_catalog
 	    .nsnippet = 3,
 	    .limit = per_page,
 	    .offset = (page - 1) * per_page,
+	    .group = opts && opts->group_items ? "c.catalog_code" : NULL,
 	};
 	struct tb_fts_hit hits[100];
 	size_t nhits = 0;
@@ -461,6 +464,9 @@ tb_rc tb_catalog_search(struct tb_db *db, const char *q, const struct tb_catalog
 			continue;
 		json_object_set_new(s, "highlight",
 				    json_string(hits[i].highlight ? hits[i].highlight : ""));
+		if (fq.group)
+			json_object_set_new(s, "implementations",
+					    json_integer(hits[i].group_count));
 		json_object_set_new(s, "snippet",
 				    json_string(hits[i].snippet ? hits[i].snippet : ""));
 		json_array_append_new(items, s);

@@ -80,9 +80,13 @@ struct tb_fts_query {
 	int snippet_fields[4];
 	size_t nsnippet;
 	int limit, offset;
+	/* Optional: one hit per value of this SQL expression over `c` (the best-ranked
+	 * row of each group); *total then counts groups. */
+	const char *group;
 };
 struct tb_fts_hit {
 	int64_t id;
+	int64_t group_count;	   /* rows in the hit's group (1 without grouping) */
 	char *highlight, *snippet; /* malloc'd, may be NULL */
 };
 /* hits: caller's array of q->limit entries; *nhits filled. *total counts every match
@@ -91,7 +95,7 @@ tb_rc tb_db_fts_search(struct tb_db *db, const struct tb_fts_query *q, struct tb
 		       size_t *nhits, int64_t *total);
 void tb_fts_hits_release(struct tb_fts_hit *hits, size_t n);
 /* Count the matches of q grouped by expr (plain SQL over `c`); fn is called once per
- * group. Paging fields of q are ignored. */
+ * group. Paging fields of q are ignored; with q->group, distinct groups are counted. */
 tb_rc tb_db_fts_group(struct tb_db *db, const struct tb_fts_query *q, const char *expr,
 		      void (*fn)(void *ctx, const char *key, int64_t count), void *ctx);
 

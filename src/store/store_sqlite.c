@@ -625,6 +625,75 @@ static tb_rc match_expr(const struct tb_fts_query *q, struct tb_buf *b)
 	return rc;
 }
 
+/* One hit per group: SQLite takes the bare column c.id from the row that gives min(),
+ * that is the best-ranked row of each group. Marks are fetched per hit afterwards, as
+ * FTS5's auxiliary functions do not run inside an aggregate. */
+static tb_rc fts_search_grouped(struct tb_db *db, const struct tb_fts_query *q, const char *expr,
+				const char *filter, struct tb_fts_hit *hits, size_t *nhits)
+{
+	struct tb_buf sql;
+	tb_buf_init(&sql, 16384);
+	/* bm25() may not run inside an aggregate: rank in a materialized subquery and
+	 * group outside it. */
+	tb_buf_printf(&sql, "WITH ranked AS MATERIALIZED (SELECT bm25(%s", q->index);
+	for (size_t i = 0; i < q->nweights; i++)
+		tb_buf_printf(&sql, ", %.1f", q->weights[i]);
+	tb_buf_printf(&sql,
+		      ") AS score, c.id AS id, %s AS grp FROM %s JOIN %s c ON c.id = %s.rowid "
+		      "WHERE %s MATCH ? AND (%s)) SELECT min(score), id, count(*) FROM ranked "
+		      "GROUP BY grp ORDER BY 1, 2 LIMIT ? OFFSET ?",
+		      q->group, q->index, q->content, q->index, q->index, filter);
+	struct tb_stmt *st;
+	bool row;
+	tb_rc rc = sql.data ? tb_db_prepare(db, sql.data, &st) : TB_ENOMEM;
+	if (!rc) {
+		int idx = 1;
+		tb_stmt_bind_text(st, idx++, expr);
+		for (size_t i = 0; i < q->nparams; i++)
+			tb_stmt_bind_text(st, idx++, q->params[i]);
+		tb_stmt_bind_int(st, idx++, q->limit);
+		tb_stmt_bind_int(st, idx++, q->offset);
+		while (!(rc = tb_stmt_step(st, &row)) && row && *nhits < (size_t)q->limit) {
+			struct tb_fts_hit *h = &hits[(*nhits)++];
+			h->id = tb_stmt_int(st, 1);
+			h->group_count = tb_stmt_int(st, 2);
+			h->highlight = h->snippet = NULL;
+		}
+		tb_stmt_done(st);
+	}
+	/* the marks of each hit */
+	size_t ns = q->nsnippet > 4 ? 4 : q->nsnippet;
+	tb_buf_reset(&sql);
+	tb_buf_puts(&sql, "SELECT ");
+	if (q->highlight_field >= 0)
+		tb_buf_printf(&sql, "highlight(%s, %d, '<mark>', '</mark>')", q->index,
+			      q->highlight_field);
+	else
+		tb_buf_puts(&sql, "NULL");
+	for (size_t i = 0; i < ns; i++)
+		tb_buf_printf(&sql, ", snippet(%s, %d, '<mark>', '</mark>', '…', 24)", q->index,
+			      q->snippet_fields[i]);
+	tb_buf_printf(&sql, " FROM %s WHERE %s MATCH ? AND rowid = ?", q->index, q->index);
+	for (size_t k = 0; !rc && k < *nhits; k++) {
+		if ((rc = tb_db_prepare(db, sql.data, &st)))
+			break;
+		tb_stmt_bind_text(st, 1, expr);
+		tb_stmt_bind_int(st, 2, hits[k].id);
+		if (!(rc = tb_stmt_step(st, &row)) && row) {
+			hits[k].highlight =
+			    tb_stmt_null(st, 0) ? NULL : strdup(tb_stmt_text(st, 0));
+			for (size_t i = 0; i < ns && !hits[k].snippet; i++) {
+				const char *sn = tb_stmt_text(st, 1 + (int)i);
+				if (sn && (strstr(sn, "<mark>") || i + 1 == ns))
+					hits[k].snippet = strdup(sn);
+			}
+		}
+		tb_stmt_done(st);
+	}
+	tb_buf_release(&sql);
+	return rc;
+}
+
 tb_rc tb_db_fts_search(struct tb_db *db, const struct tb_fts_query *q, struct tb_fts_hit *hits,
 		       size_t *nhits, int64_t *total)
 {
@@ -642,9 +711,10 @@ tb_rc tb_db_fts_search(struct tb_db *db, const struct tb_fts_query *q, struct tb
 	const char *filter = q->filter && *q->filter ? q->filter : "1";
 	if (total) {
 		tb_buf_printf(&sql,
-			      "SELECT count(*) FROM %s JOIN %s c ON c.id = %s.rowid "
+			      "SELECT count(%s%s) FROM %s JOIN %s c ON c.id = %s.rowid "
 			      "WHERE %s MATCH ? AND (%s)",
-			      q->index, q->content, q->index, q->index, filter);
+			      q->group ? "DISTINCT " : "*", q->group ? q->group : "", q->index,
+			      q->content, q->index, q->index, filter);
 		if ((rc = tb_db_prepare(db, sql.data, &st)))
 			goto out;
 		tb_stmt_bind_text(st, 1, expr.data);
@@ -657,6 +727,10 @@ tb_rc tb_db_fts_search(struct tb_db *db, const struct tb_fts_query *q, struct tb
 			goto out;
 		if (*total == 0 || q->limit == 0)
 			goto out;
+	}
+	if (q->group) {
+		rc = fts_search_grouped(db, q, expr.data, filter, hits, nhits);
+		goto out;
 	}
 	tb_buf_reset(&sql);
 	tb_buf_printf(&sql, "SELECT %s.rowid", q->index);
@@ -686,6 +760,7 @@ tb_rc tb_db_fts_search(struct tb_db *db, const struct tb_fts_query *q, struct tb
 	while (!(rc = tb_stmt_step(st, &row)) && row && *nhits < (size_t)q->limit) {
 		struct tb_fts_hit *h = &hits[(*nhits)++];
 		h->id = tb_stmt_int(st, 0);
+		h->group_count = 1;
 		h->highlight = tb_stmt_null(st, 1) ? NULL : strdup(tb_stmt_text(st, 1));
 		h->snippet = NULL;
 		for (size_t i = 0; i < ns && !h->snippet; i++) {
@@ -723,9 +798,10 @@ tb_rc tb_db_fts_group(struct tb_db *db, const struct tb_fts_query *q, const char
 	bool row;
 	if (!rc)
 		rc = tb_buf_printf(&sql,
-				   "SELECT %s, count(*) FROM %s JOIN %s c ON c.id = %s.rowid "
+				   "SELECT %s, count(%s%s) FROM %s JOIN %s c ON c.id = %s.rowid "
 				   "WHERE %s MATCH ? AND (%s) GROUP BY 1",
-				   expr, q->index, q->content, q->index, q->index,
+				   expr, q->group ? "DISTINCT " : "*", q->group ? q->group : "",
+				   q->index, q->content, q->index, q->index,
 				   q->filter && *q->filter ? q->filter : "1");
 	if (!rc && !(rc = tb_db_prepare(db, sql.data, &st))) {
 		tb_stmt_bind_text(st, 1, e.data);

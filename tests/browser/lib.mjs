@@ -121,8 +121,9 @@ export function describeViolations(vs) {
  */
 export async function queryWithMixedOnline(candidates = ['社保', '登记', '证', '申请', '办理', '变更', '补贴', '许可']) {
   for (const q of candidates) {
-    const all = await api(`/search?q=${encodeURIComponent(q)}&per_page=1`);
-    const online = await api(`/search?q=${encodeURIComponent(q)}&per_page=1&fully_online=true`);
+    // without a region the portal lists each item once (group=item)
+    const all = await api(`/search?q=${encodeURIComponent(q)}&per_page=1&group=item`);
+    const online = await api(`/search?q=${encodeURIComponent(q)}&per_page=1&fully_online=true&group=item`);
     if (all.status === 200 && online.status === 200 && online.body.total > 0 && online.body.total < all.body.total) {
       return { q, total: all.body.total, online: online.body.total };
     }

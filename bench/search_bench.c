@@ -56,7 +56,7 @@ static void run(struct tb_db *db, const char **qs, int nq, int iters, double *ou
 
 static double like_scan(struct tb_db *db, const char **qs, int nq, long *hits)
 {
-	/* What a search without an index does: read every row's text. */
+	/* What a search without an index does: read every implementation's name and guide. */
 	double total = 0;
 	*hits = 0;
 	for (int i = 0; i < nq; i++) {

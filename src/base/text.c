@@ -2,6 +2,7 @@
 
 #include <opencc/opencc.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -298,4 +299,89 @@ char *tb_text_to_hk(const char *s, size_t n, size_t *outlen)
 	if (outlen)
 		*outlen = l;
 	return copy;
+}
+
+struct mark_ctx {
+	char toks[64][16];
+	int lens[64];
+	int n;
+	unsigned char *marked; /* one flag per byte of the text */
+	bool prefix[64];
+};
+
+static int collect_tok(void *ctx, const char *tok, int ntok, int start, int end)
+{
+	(void)start, (void)end;
+	struct mark_ctx *m = ctx;
+	if (m->n < 64 && ntok < 16) {
+		memcpy(m->toks[m->n], tok, (size_t)ntok);
+		m->lens[m->n++] = ntok;
+	}
+	return 0;
+}
+
+static int mark_tok(void *ctx, const char *tok, int ntok, int start, int end)
+{
+	struct mark_ctx *m = ctx;
+	for (int i = 0; i < m->n; i++) {
+		bool eq = m->prefix[i]
+			      ? ntok >= m->lens[i] && !memcmp(tok, m->toks[i], (size_t)m->lens[i])
+			      : ntok == m->lens[i] && !memcmp(tok, m->toks[i], (size_t)ntok);
+		if (eq) {
+			memset(m->marked + start, 1, (size_t)(end - start));
+			break;
+		}
+	}
+	return 0;
+}
+
+char *tb_text_mark(const char *text, const struct tb_text_term *terms, size_t nterms)
+{
+	size_t n = strlen(text);
+	struct mark_ctx m = {.n = 0};
+	for (size_t t = 0; t < nterms; t++) {
+		int before = m.n;
+		tb_text_tokenize(terms[t].text, strlen(terms[t].text), TB_TOKEN_QUERY, collect_tok,
+				 &m);
+		for (int i = before; i < m.n; i++)
+			m.prefix[i] = terms[t].prefix;
+	}
+	m.marked = calloc(n + 1, 1);
+	if (!m.marked)
+		return NULL;
+	tb_text_tokenize(text, n, 0, mark_tok, &m);
+	size_t cap = n * 6 + 64;
+	char *out = malloc(cap), *o = out;
+	if (!out) {
+		free(m.marked);
+		return NULL;
+	}
+	bool open = false;
+	for (size_t i = 0; i < n; i++) {
+		if (m.marked[i] && !open) {
+			o += sprintf(o, "<mark>");
+			open = true;
+		} else if (!m.marked[i] && open) {
+			o += sprintf(o, "</mark>");
+			open = false;
+		}
+		switch (text[i]) {
+		case '<':
+			o += sprintf(o, "&lt;");
+			break;
+		case '>':
+			o += sprintf(o, "&gt;");
+			break;
+		case '&':
+			o += sprintf(o, "&amp;");
+			break;
+		default:
+			*o++ = text[i];
+		}
+	}
+	if (open)
+		o += sprintf(o, "</mark>");
+	*o = 0;
+	free(m.marked);
+	return out;
 }

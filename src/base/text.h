@@ -50,6 +50,11 @@ struct tb_text_term {
 /* Fills at most max terms; returns how many. Terms longer than 64 characters are cut. */
 size_t tb_text_query_terms(const char *q, struct tb_text_term *terms, size_t max);
 
+/* Mark the query's words in text: every token of text (document mode) equal to a
+ * token of one of the terms (query mode) is wrapped in <mark></mark>; overlapping
+ * marks merge; <, > and & are escaped. Returns a malloc'd string or NULL. */
+char *tb_text_mark(const char *text, const struct tb_text_term *terms, size_t nterms);
+
 /* Simplified to Hong Kong Traditional (OpenCC s2hk) for zh-HK readers.
  * Returns a malloc'd string (NUL-terminated, *outlen bytes) or NULL. */
 char *tb_text_to_hk(const char *s, size_t n, size_t *outlen);

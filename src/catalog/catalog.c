@@ -213,6 +213,73 @@ static tb_rc join_strings(json_t *arr, struct tb_buf *b, char sep)
 	return tb_buf_puts(b, "");
 }
 
+/* The guide text an item's implementations share, for item_fts: conditions, materials,
+ * basis, result and the FAQ's questions (not who or where: that is impl_fts's). */
+static void body_text(json_t *g, struct tb_buf *b)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(g, "acceptance_conditions"), i, v)
+	    tb_buf_printf(b, "%s。", json_string_value(v));
+	json_array_foreach(json_object_get(g, "materials"), i, v)
+	    tb_buf_printf(b, "%s；", json_string_value(json_object_get(v, "name")));
+	const char *s = json_string_value(json_object_get(g, "legal_basis"));
+	if (s)
+		tb_buf_printf(b, "%s。", s);
+	s = json_string_value(json_object_get(json_object_get(g, "result"), "name"));
+	if (s)
+		tb_buf_printf(b, "%s。", s);
+	json_array_foreach(json_object_get(g, "faq"), i, v)
+	    tb_buf_printf(b, "%s ", json_string_value(json_object_get(v, "q")));
+}
+
+/* (Re)write the item's document in item_fts. body NULL keeps the stored shared text;
+ * otherwise it is stored first. name/keywords NULL: read them from the item. */
+static tb_rc index_item(struct tb_db *db, const char *code, const char *name, const char *keywords,
+			const char *body)
+{
+	struct tb_stmt *st;
+	bool found;
+	tb_rc rc;
+	if (body) {
+		if ((rc = tb_db_prepare(
+			 db, "UPDATE items SET search_body = ? WHERE catalog_code = ?", &st)))
+			return rc;
+		tb_stmt_bind_text(st, 1, body);
+		tb_stmt_bind_text(st, 2, code);
+		rc = tb_stmt_exec(st, NULL);
+		tb_stmt_done(st);
+		if (rc)
+			return rc;
+	}
+	if ((rc = tb_db_prepare(
+		 db, "SELECT id, name, keywords, search_body FROM items WHERE catalog_code = ?",
+		 &st)))
+		return rc;
+	tb_stmt_bind_text(st, 1, code);
+	if (!(rc = tb_stmt_step(st, &found)) && found) {
+		int64_t id = tb_stmt_int(st, 0);
+		const char *f[4] = {name ? name : tb_stmt_text(st, 1),
+				    keywords ? keywords : tb_stmt_text(st, 2), tb_stmt_text(st, 3),
+				    code};
+		/* copies: the statement is reused by nothing below, but keep it simple */
+		char *n0 = strdup(f[0]), *n1 = strdup(f[1]), *n2 = strdup(f[2]);
+		tb_stmt_done(st);
+		if (!n0 || !n1 || !n2)
+			rc = TB_ENOMEM;
+		else {
+			const char *fs[4] = {n0, n1, n2, code};
+			rc = tb_db_fts_put(db, "item_fts", id, fs, 4);
+		}
+		free(n0);
+		free(n1);
+		free(n2);
+		return rc;
+	}
+	tb_stmt_done(st);
+	return rc;
+}
+
 tb_rc tb_catalog_put_item(struct tb_db *db, json_t *row, struct tb_err *err)
 {
 	static const char *const fields[] = {"catalog_code",	"name",	  "item_type",
@@ -308,44 +375,13 @@ tb_rc tb_catalog_put_item(struct tb_db *db, json_t *row, struct tb_err *err)
 		rc = tb_stmt_exec(st, NULL);
 		tb_stmt_done(st);
 	}
-	/* the names index for suggestions */
-	int64_t id = 0;
-	if (!rc && !(rc = tb_db_prepare(db, "SELECT id FROM items WHERE catalog_code = ?", &st))) {
-		bool row_found;
-		tb_stmt_bind_text(st, 1, code);
-		rc = tb_stmt_step(st, &row_found);
-		if (!rc && row_found)
-			id = tb_stmt_int(st, 0);
-		tb_stmt_done(st);
-	}
-	if (!rc && id) {
-		const char *f[2] = {name, kb.data ? kb.data : ""};
-		rc = tb_db_fts_put(db, "item_names_fts", id, f, 2);
-	}
+	/* the item's row in the search index: names and aliases now, the shared guide
+	 * text as its implementations last wrote it */
+	if (!rc)
+		rc = index_item(db, code, name, kb.data ? kb.data : "", NULL);
 	tb_buf_release(&tb);
 	tb_buf_release(&kb);
 	return rc;
-}
-
-/* The searchable text of an implementation beyond its name: who, where, conditions,
- * materials, basis and result; kept short so that the index stays lean. */
-static void body_text(json_t *g, const char *dept, const char *region, struct tb_buf *b)
-{
-	tb_buf_printf(b, "%s %s。", dept, region);
-	size_t i;
-	json_t *v;
-	json_array_foreach(json_object_get(g, "acceptance_conditions"), i, v)
-	    tb_buf_printf(b, "%s。", json_string_value(v));
-	json_array_foreach(json_object_get(g, "materials"), i, v)
-	    tb_buf_printf(b, "%s；", json_string_value(json_object_get(v, "name")));
-	const char *s = json_string_value(json_object_get(g, "legal_basis"));
-	if (s)
-		tb_buf_printf(b, "%s。", s);
-	s = json_string_value(json_object_get(json_object_get(g, "result"), "name"));
-	if (s)
-		tb_buf_printf(b, "%s。", s);
-	json_array_foreach(json_object_get(g, "faq"), i, v)
-	    tb_buf_printf(b, "%s ", json_string_value(json_object_get(v, "q")));
 }
 
 static tb_rc write_materials(struct tb_db *db, int64_t id, int version, const char *impl_code,
@@ -414,13 +450,13 @@ tb_rc tb_catalog_put_impl(struct tb_db *db, json_t *row, const char *actor, int 
 	struct tb_stmt *st;
 	bool found;
 	char *item_name = NULL, *dept_name = NULL, *region_name = NULL, *item_type = NULL,
-	     *keywords = NULL;
+	     *keywords = NULL, *item_body = NULL;
 	int64_t objmask = 0, popularity = 0;
-	if ((rc =
-		 tb_db_prepare(db,
-			       "SELECT name, item_type, service_objects, keywords, popularity FROM "
-			       "items WHERE catalog_code = ?",
-			       &st)))
+	if ((rc = tb_db_prepare(
+		 db,
+		 "SELECT name, item_type, service_objects, keywords, popularity, search_body FROM "
+		 "items WHERE catalog_code = ?",
+		 &st)))
 		return rc;
 	tb_stmt_bind_text(st, 1, catalog);
 	if (!(rc = tb_stmt_step(st, &found)) && found) {
@@ -429,6 +465,7 @@ tb_rc tb_catalog_put_impl(struct tb_db *db, json_t *row, const char *actor, int 
 		objmask = tb_stmt_int(st, 2);
 		keywords = strdup(tb_stmt_text(st, 3));
 		popularity = tb_stmt_int(st, 4);
+		item_body = strdup(tb_stmt_text(st, 5));
 	}
 	tb_stmt_done(st);
 	if (!rc && !found)
@@ -521,6 +558,15 @@ tb_rc tb_catalog_put_impl(struct tb_db *db, json_t *row, const char *actor, int 
 				id = tb_stmt_int(st, 0);
 			tb_stmt_done(st);
 			version = 1;
+			if (!rc &&
+			    !(rc = tb_db_prepare(db,
+						 "UPDATE items SET impl_count = impl_count + 1 "
+						 "WHERE catalog_code = ?",
+						 &st))) {
+				tb_stmt_bind_text(st, 1, catalog);
+				rc = tb_stmt_exec(st, NULL);
+				tb_stmt_done(st);
+			}
 		}
 	} else if (!rc && changed) {
 		version++;
@@ -573,15 +619,21 @@ tb_rc tb_catalog_put_impl(struct tb_db *db, json_t *row, const char *actor, int 
 		if (!rc)
 			rc = write_materials(db, id, version, impl, guide);
 		if (!rc) {
-			struct tb_buf body, codes;
-			tb_buf_init(&body, 1 << 20);
+			/* what is particular to this implementation */
+			struct tb_buf place, codes, body;
+			tb_buf_init(&place, 4096);
 			tb_buf_init(&codes, 256);
-			body_text(guide, dept_name, region_name, &body);
+			tb_buf_init(&body, 1 << 20);
+			tb_buf_printf(&place, "%s %s", dept_name, region_name);
 			tb_buf_printf(&codes, "%s %s %s", catalog, impl, dept);
-			const char *fs[4] = {name, keywords ? keywords : "",
-					     body.data ? body.data : "",
+			const char *fs[3] = {name, place.data ? place.data : "",
 					     codes.data ? codes.data : ""};
-			rc = tb_db_fts_put(db, "impl_fts", id, fs, 4);
+			rc = tb_db_fts_put(db, "impl_fts", id, fs, 3);
+			/* what it shares with the item: re-index the item when it changed */
+			body_text(guide, &body);
+			if (!rc && body.data && (!item_body || strcmp(item_body, body.data)))
+				rc = index_item(db, catalog, NULL, NULL, body.data);
+			tb_buf_release(&place);
 			tb_buf_release(&body);
 			tb_buf_release(&codes);
 		}
@@ -591,6 +643,7 @@ tb_rc tb_catalog_put_impl(struct tb_db *db, json_t *row, const char *actor, int 
 	free(item_name);
 	free(item_type);
 	free(keywords);
+	free(item_body);
 	free(dept_name);
 	free(region_name);
 	free(text);

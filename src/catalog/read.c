@@ -246,31 +246,30 @@ static tb_rc summary_by_id(struct tb_db *db, int64_t id, json_t **out)
 	return rc;
 }
 
-/* Facets: counts over every match. One grouped pass per dimension; item type, service
- * object and topic all come from the per-item counts. */
-struct group {
-	char key[40];
+/* ---- search ----
+ *
+ * Relevance lives at the level of service items: item_fts holds one document per
+ * item (name, aliases, the guide text its implementations share), so BM25 ranks a few
+ * hundred documents, not the hundreds of thousands of implementations that repeat that
+ * text county by county. The implementations of the ranked items are then listed in
+ * rank order (within an item: province first, then by region), counted per item.
+ * A query word that no item has (a department's or place's name, an implementation
+ * code) is looked up in impl_fts, which holds what is particular to each
+ * implementation. docs/search.md. */
+
+enum { MAX_RANKED = 1000, MAX_CANDIDATES = 5000 };
+
+struct ranked {
+	char code[16];
+	char *snippet;
 	int64_t count;
 };
-struct groups {
-	struct group g[2048];
-	size_t n;
+
+struct cand {
+	int64_t id;
+	int rank; /* index into the ranked items, or MAX_RANKED + impl order */
+	char code[16], region[16], dept[24];
 };
-
-static void collect(void *ctx, const char *key, int64_t count)
-{
-	struct groups *gs = ctx;
-	if (gs->n < TB_ARRAY_LEN(gs->g) && key) {
-		snprintf(gs->g[gs->n].key, sizeof(gs->g[0].key), "%s", key);
-		gs->g[gs->n++].count = count;
-	}
-}
-
-static int by_count(const void *a, const void *b)
-{
-	const struct group *x = a, *y = b;
-	return x->count < y->count ? 1 : x->count > y->count ? -1 : strcmp(x->key, y->key);
-}
 
 static void add_count(json_t *facet, const char *keyname, const char *key, const char *name,
 		      int64_t count)
@@ -297,13 +296,13 @@ static json_t *to_sorted(json_t *facet, size_t max)
 	size_t n = json_array_size(arr);
 	for (size_t i = 1; i < n; i++) /* insertion sort: facets are small */
 		for (size_t j = i; j > 0; j--) {
-			json_t *a = json_array_get(arr, j - 1), *b = json_array_get(arr, j);
-			if (json_integer_value(json_object_get(a, "count")) >=
-			    json_integer_value(json_object_get(b, "count")))
+			json_t *x = json_array_get(arr, j - 1), *y = json_array_get(arr, j);
+			if (json_integer_value(json_object_get(x, "count")) >=
+			    json_integer_value(json_object_get(y, "count")))
 				break;
-			json_incref(a);
-			json_array_set(arr, j - 1, b);
-			json_array_set_new(arr, j, a);
+			json_incref(x);
+			json_array_set(arr, j - 1, y);
+			json_array_set_new(arr, j, x);
 		}
 	while (json_array_size(arr) > max)
 		json_array_remove(arr, json_array_size(arr) - 1);
@@ -325,82 +324,154 @@ static tb_rc name_of(struct tb_db *db, const char *sql, const char *key, char *o
 	return rc;
 }
 
-const char *tb_catalog_object_name(int code);
-
-static tb_rc facets_json(struct tb_db *db, const struct tb_fts_query *q, json_t **out)
+/* Give the entries of a sorted facet their names. */
+static tb_rc name_facet(struct tb_db *db, json_t *arr, const char *sql)
 {
-	struct groups *gs = calloc(1, sizeof(*gs));
-	if (!gs)
-		return TB_ENOMEM;
-	json_t *f = json_object();
-	char name[256];
-	/* cities (a provincial item counts under the province) */
-	tb_rc rc = tb_db_fts_group(db, q, "substr(c.region, 1, 4)", collect, gs);
-	json_t *city = json_object();
-	for (size_t i = 0; !rc && i < gs->n; i++) {
-		rc = name_of(db, "SELECT name FROM regions WHERE code = ?", gs->g[i].key, name,
-			     sizeof(name));
-		add_count(city, "code", gs->g[i].key, name, gs->g[i].count);
-	}
-	json_object_set_new(f, "city", to_sorted(city, 50));
-	/* departments: the 20 with most matches */
-	gs->n = 0;
-	if (!rc)
-		rc = tb_db_fts_group(db, q, "c.department", collect, gs);
-	qsort(gs->g, gs->n, sizeof(gs->g[0]), by_count);
-	json_t *dept = json_object();
-	for (size_t i = 0; !rc && i < gs->n && i < 20; i++) {
-		rc = name_of(db, "SELECT name FROM departments WHERE uscc = ?", gs->g[i].key, name,
-			     sizeof(name));
-		add_count(dept, "uscc", gs->g[i].key, name, gs->g[i].count);
-	}
-	json_object_set_new(f, "department", to_sorted(dept, 20));
-	/* per item: type, service objects, topics */
-	gs->n = 0;
-	if (!rc)
-		rc = tb_db_fts_group(db, q, "c.catalog_code", collect, gs);
-	json_t *types = json_object(), *objs = json_object(), *topics = json_object();
-	for (size_t i = 0; !rc && i < gs->n; i++) {
-		struct tb_stmt *st;
-		bool row;
-		if ((rc =
-			 tb_db_prepare(db,
-				       "SELECT item_type, service_objects, topics FROM items WHERE "
-				       "catalog_code = ?",
-				       &st)))
-			break;
-		tb_stmt_bind_text(st, 1, gs->g[i].key);
-		if (!(rc = tb_stmt_step(st, &row)) && row) {
-			const char *t = tb_stmt_text(st, 0);
-			add_count(types, "code", t, tb_catalog_item_type_name(t), gs->g[i].count);
-			int64_t mask = tb_stmt_int(st, 1);
-			for (int b = 1; b <= 9; b++)
-				if (mask & (1 << b)) {
-					char k[2] = {(char)('0' + b), 0};
-					add_count(objs, "code", k, tb_catalog_object_name(b),
-						  gs->g[i].count);
-				}
-			char *csv = strdup(tb_stmt_text(st, 2)), *save = NULL;
-			for (char *tp = csv ? strtok_r(csv, ",", &save) : NULL; tp;
-			     tp = strtok_r(NULL, ",", &save))
-				add_count(topics, "code", tp, NULL, gs->g[i].count);
-			free(csv);
-		}
-		tb_stmt_done(st);
-	}
+	size_t i;
 	json_t *v;
-	const char *k;
-	json_object_foreach(topics, k, v)
+	char name[256];
+	json_array_foreach(arr, i, v)
 	{
-		if (!rc)
-			rc = name_of(db, "SELECT name FROM topics WHERE code = ?", k, name,
-				     sizeof(name));
+		const char *key = json_string_value(json_object_get(v, "code"));
+		if (!key)
+			key = json_string_value(json_object_get(v, "uscc"));
+		tb_rc rc = name_of(db, sql, key, name, sizeof(name));
+		if (rc)
+			return rc;
 		json_object_set_new(v, "name", json_string(name));
 	}
+	return TB_OK;
+}
+
+const char *tb_catalog_object_name(int code);
+
+/* Item-level facets (type, service objects, topics) of one item, weighted by n. */
+static tb_rc item_facets(struct tb_db *db, const char *code, int64_t n, json_t *types, json_t *objs,
+			 json_t *topics)
+{
+	struct tb_stmt *st;
+	bool row;
+	tb_rc rc = tb_db_prepare(
+	    db, "SELECT item_type, service_objects, topics FROM items WHERE catalog_code = ?", &st);
+	if (rc)
+		return rc;
+	tb_stmt_bind_text(st, 1, code);
+	if (!(rc = tb_stmt_step(st, &row)) && row) {
+		const char *t = tb_stmt_text(st, 0);
+		add_count(types, "code", t, tb_catalog_item_type_name(t), n);
+		int64_t mask = tb_stmt_int(st, 1);
+		for (int b = 1; b <= 9; b++)
+			if (mask & (1 << b)) {
+				char k[2] = {(char)('0' + b), 0};
+				add_count(objs, "code", k, tb_catalog_object_name(b), n);
+			}
+		char *csv = strdup(tb_stmt_text(st, 2)), *save = NULL;
+		for (char *tp = csv ? strtok_r(csv, ",", &save) : NULL; tp;
+		     tp = strtok_r(NULL, ",", &save))
+			add_count(topics, "code", tp, NULL, n);
+		free(csv);
+	}
+	tb_stmt_done(st);
+	return rc;
+}
+
+static void bind_item_filter(struct tb_stmt *st, const char *code, const struct filter_sql *fs,
+			     int *next)
+{
+	tb_stmt_bind_text(st, 1, code);
+	for (size_t i = 0; i < fs->n; i++)
+		tb_stmt_bind_text(st, (int)i + 2, fs->params[i]);
+	*next = (int)fs->n + 2;
+}
+
+static tb_rc count_in_item(struct tb_db *db, const char *code, const struct filter_sql *fs,
+			   int64_t *n)
+{
+	char sql[8192];
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM implementations c WHERE c.catalog_code = ? AND (%s)",
+		 fs->sql.data);
+	struct tb_stmt *st;
+	bool row;
+	int next;
+	tb_rc rc = tb_db_prepare(db, sql, &st);
+	if (rc)
+		return rc;
+	bind_item_filter(st, code, fs, &next);
+	*n = 0;
+	if (!(rc = tb_stmt_step(st, &row)) && row)
+		*n = tb_stmt_int(st, 0);
+	tb_stmt_done(st);
+	return rc;
+}
+
+/* Ids of an item's implementations that pass the filter: province first, then by region. */
+static tb_rc ids_in_item(struct tb_db *db, const char *code, const struct filter_sql *fs,
+			 int64_t limit, int64_t offset, int64_t *ids, size_t *n)
+{
+	char sql[8192];
+	snprintf(sql, sizeof(sql),
+		 "SELECT c.id FROM implementations c WHERE c.catalog_code = ? AND (%s) "
+		 "ORDER BY c.region, c.id LIMIT ? OFFSET ?",
+		 fs->sql.data);
+	struct tb_stmt *st;
+	bool row;
+	int next;
+	tb_rc rc = tb_db_prepare(db, sql, &st);
+	if (rc)
+		return rc;
+	bind_item_filter(st, code, fs, &next);
+	tb_stmt_bind_int(st, next, limit);
+	tb_stmt_bind_int(st, next + 1, offset);
+	while (!(rc = tb_stmt_step(st, &row)) && row)
+		ids[(*n)++] = tb_stmt_int(st, 0);
+	tb_stmt_done(st);
+	return rc;
+}
+
+/* City and department facets of one item's implementations (each counted once, or
+ * the item counted once per city/department when grouping). */
+static tb_rc place_facets(struct tb_db *db, const char *code, const struct filter_sql *fs,
+			  bool group, json_t *city, json_t *dept)
+{
+	static const char *exprs[2] = {"substr(c.region, 1, 4)", "c.department"};
+	json_t *targets[2] = {city, dept};
+	tb_rc rc = TB_OK;
+	for (int k = 0; k < 2 && !rc; k++) {
+		char sql[8192];
+		snprintf(sql, sizeof(sql),
+			 "SELECT %s, count(*) FROM implementations c WHERE c.catalog_code = ? AND "
+			 "(%s) GROUP BY 1",
+			 exprs[k], fs->sql.data);
+		struct tb_stmt *st;
+		bool row;
+		int next;
+		if ((rc = tb_db_prepare(db, sql, &st)))
+			break;
+		bind_item_filter(st, code, fs, &next);
+		while (!(rc = tb_stmt_step(st, &row)) && row)
+			add_count(targets[k], k ? "uscc" : "code", tb_stmt_text(st, 0), NULL,
+				  group ? 1 : tb_stmt_int(st, 1));
+		tb_stmt_done(st);
+	}
+	return rc;
+}
+
+static tb_rc finish_facets(struct tb_db *db, json_t *city, json_t *dept, json_t *types,
+			   json_t *objs, json_t *topics, json_t **out)
+{
+	json_t *f = json_object();
+	json_t *c = to_sorted(city, 50), *d = to_sorted(dept, 20), *t = to_sorted(topics, 30);
+	tb_rc rc = name_facet(db, c, "SELECT name FROM regions WHERE code = ?");
+	if (!rc)
+		rc = name_facet(db, d, "SELECT name FROM departments WHERE uscc = ?");
+	if (!rc)
+		rc = name_facet(db, t, "SELECT name FROM topics WHERE code = ?");
+	json_object_set_new(f, "city", c);
+	json_object_set_new(f, "department", d);
 	json_object_set_new(f, "item_type", to_sorted(types, 20));
 	json_object_set_new(f, "service_object", to_sorted(objs, 10));
-	json_object_set_new(f, "topic", to_sorted(topics, 30));
-	free(gs);
+	json_object_set_new(f, "topic", t);
 	if (rc) {
 		json_decref(f);
 		return rc;
@@ -409,11 +480,53 @@ static tb_rc facets_json(struct tb_db *db, const struct tb_fts_query *q, json_t 
 	return TB_OK;
 }
 
+static bool any_filter(const struct tb_catalog_filter *f)
+{
+	return f->region || f->department || f->item_type || f->topic || f->case_type ||
+	       f->service_object || f->zero_visit || f->fully_online;
+}
+
+/* One result row: the summary, its own name marked, the snippet given. */
+static tb_rc result_row(struct tb_db *db, int64_t id, const struct tb_text_term *terms,
+			size_t nterms, const char *snippet, int64_t group_count, json_t *items)
+{
+	json_t *s;
+	tb_rc rc = summary_by_id(db, id, &s);
+	if (rc || !s)
+		return rc;
+	char *hl = tb_text_mark(json_string_value(json_object_get(s, "name")), terms, nterms);
+	json_object_set_new(s, "highlight", json_string(hl ? hl : ""));
+	free(hl);
+	if (group_count)
+		json_object_set_new(s, "implementations", json_integer(group_count));
+	if (!snippet) { /* matched through its department or place: show them marked */
+		char place[512];
+		snprintf(
+		    place, sizeof(place), "%s %s",
+		    json_string_value(json_object_get(json_object_get(s, "department"), "name")),
+		    json_string_value(json_object_get(json_object_get(s, "region"), "name")));
+		char *m = tb_text_mark(place, terms, nterms);
+		json_object_set_new(s, "snippet", json_string(m ? m : ""));
+		free(m);
+	} else {
+		json_object_set_new(s, "snippet", json_string(snippet));
+	}
+	json_array_append_new(items, s);
+	return TB_OK;
+}
+
+static int by_rank(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+	return x->rank != y->rank ? (x->rank < y->rank ? -1 : 1)
+				  : (x->id < y->id ? -1 : x->id > y->id);
+}
+
 tb_rc tb_catalog_search(struct tb_db *db, const char *q, const struct tb_catalog_filter *f,
 			int page, int per_page, const struct tb_search_opts *opts, json_t **out,
 			struct tb_err *err)
 {
-	bool facets = opts && opts->facets;
+	bool facets = opts && opts->facets, group = opts && opts->group_items;
 	if (!q || !*q)
 		return tb_fail(err, TB_EINVAL, "q", "the query is empty");
 	if (strlen(q) > 300 || !tb_utf8_valid(q, strlen(q)))
@@ -422,60 +535,213 @@ tb_rc tb_catalog_search(struct tb_db *db, const char *q, const struct tb_catalog
 	tb_rc rc = check_filter(f, err);
 	if (rc)
 		return rc;
-	struct tb_text_term terms[16];
-	size_t nterms = tb_text_query_terms(q, terms, 16);
+	struct tb_text_term terms[16], item_terms[16], impl_terms[16];
+	size_t nterms = tb_text_query_terms(q, terms, 16), ni = 0, nm = 0;
 	if (nterms == 0) {
 		*out = page_json(json_array(), 0, page, per_page);
 		if (facets)
 			json_object_set_new(*out, "facets", json_object());
 		return TB_OK;
 	}
-	struct filter_sql fs;
-	if ((rc = build_filter(f, &fs))) {
-		tb_buf_release(&fs.sql);
-		return rc;
+	static const double item_weights[] = {10.0, 4.0, 1.0, 4.0};
+	static const double impl_weights[] = {10.0, 2.0, 4.0};
+	/* 1. the words some item has, and the others */
+	for (size_t i = 0; i < nterms && !rc; i++) {
+		struct tb_fts_query one = {.index = "item_fts",
+					   .content = "items",
+					   .terms = &terms[i],
+					   .nterms = 1,
+					   .weights = item_weights,
+					   .nweights = 4,
+					   .highlight_field = -1,
+					   .limit = 0};
+		int64_t n = 0;
+		size_t nh = 0;
+		rc = tb_db_fts_search(db, &one, NULL, &nh, &n);
+		if (n > 0)
+			item_terms[ni++] = terms[i];
+		else
+			impl_terms[nm++] = terms[i];
 	}
-	static const double weights[] = {10.0, 4.0, 1.0, 4.0};
-	struct tb_fts_query fq = {
-	    .index = "impl_fts",
-	    .content = "implementations",
-	    .terms = terms,
-	    .nterms = nterms,
-	    .filter = fs.sql.data,
-	    .params = fs.params,
-	    .nparams = fs.n,
-	    .weights = weights,
-	    .nweights = 4,
-	    .highlight_field = 0,
-	    .snippet_fields = {2, 1, 3}, /* guide text, else the alias or code matched */
-	    .nsnippet = 3,
-	    .limit = per_page,
-	    .offset = (page - 1) * per_page,
-	    .group = opts && opts->group_items ? "c.catalog_code" : NULL,
-	};
-	struct tb_fts_hit hits[100];
-	size_t nhits = 0;
+	/* 2. rank the items that have all those words */
+	struct ranked *ranked = calloc(MAX_RANKED, sizeof(*ranked));
+	struct tb_fts_hit *hits = calloc(MAX_RANKED, sizeof(*hits));
+	struct cand *cands = NULL;
+	size_t nr = 0, nhits = 0, nc = 0;
 	int64_t total = 0;
-	rc = tb_db_fts_search(db, &fq, hits, &nhits, &total);
-	json_t *items = json_array();
-	for (size_t i = 0; !rc && i < nhits; i++) {
-		json_t *s;
-		if ((rc = summary_by_id(db, hits[i].id, &s)) || !s)
-			continue;
-		json_object_set_new(s, "highlight",
-				    json_string(hits[i].highlight ? hits[i].highlight : ""));
-		if (fq.group)
-			json_object_set_new(s, "implementations",
-					    json_integer(hits[i].group_count));
-		json_object_set_new(s, "snippet",
-				    json_string(hits[i].snippet ? hits[i].snippet : ""));
-		json_array_append_new(items, s);
+	json_t *items = json_array(), *fj = NULL;
+	struct filter_sql fs;
+	memset(&fs, 0, sizeof(fs));
+	if (!ranked || !hits) {
+		rc = TB_ENOMEM;
+		goto out;
 	}
-	tb_fts_hits_release(hits, nhits);
-	json_t *fj = NULL;
+	if (!rc && ni) {
+		struct tb_fts_query iq = {.index = "item_fts",
+					  .content = "items",
+					  .terms = item_terms,
+					  .nterms = ni,
+					  .weights = item_weights,
+					  .nweights = 4,
+					  .highlight_field = -1,
+					  .snippet_fields = {2, 1}, /* guide text, else the alias */
+					  .nsnippet = 2,
+					  .limit = MAX_RANKED};
+		rc = tb_db_fts_search(db, &iq, hits, &nhits, NULL);
+		for (size_t i = 0; !rc && i < nhits; i++) {
+			struct tb_stmt *st;
+			bool row;
+			if ((rc = tb_db_prepare(
+				 db, "SELECT catalog_code, impl_count FROM items WHERE id = ?",
+				 &st)))
+				break;
+			tb_stmt_bind_int(st, 1, hits[i].id);
+			if (!(rc = tb_stmt_step(st, &row)) && row) {
+				snprintf(ranked[nr].code, sizeof(ranked[nr].code), "%s",
+					 tb_stmt_text(st, 0));
+				ranked[nr].count = tb_stmt_int(st, 1);
+				ranked[nr].snippet = hits[i].snippet;
+				nr++;
+			}
+			tb_stmt_done(st);
+		}
+	}
+	if (rc || (rc = build_filter(f, &fs)))
+		goto out;
+	int64_t offset = (int64_t)(page - 1) * per_page;
+	json_t *city = json_object(), *dept = json_object(), *types = json_object(),
+	       *objs = json_object(), *topics = json_object();
+	if (nm == 0) {
+		/* 3a. every word is an item's: list the ranked items' implementations */
+		bool filtered = any_filter(f);
+		for (size_t i = 0; !rc && i < nr; i++) {
+			if (filtered)
+				rc = count_in_item(db, ranked[i].code, &fs, &ranked[i].count);
+			total += group ? ranked[i].count > 0 : ranked[i].count;
+			if (!rc && facets && ranked[i].count > 0) {
+				rc = place_facets(db, ranked[i].code, &fs, group, city, dept);
+				if (!rc)
+					rc = item_facets(db, ranked[i].code,
+							 group ? 1 : ranked[i].count, types, objs,
+							 topics);
+			}
+		}
+		int64_t skip = offset, need = per_page;
+		for (size_t i = 0; !rc && i < nr && need > 0; i++) {
+			int64_t count = group ? ranked[i].count > 0 : ranked[i].count;
+			if (count == 0)
+				continue;
+			if (skip >= count) {
+				skip -= count;
+				continue;
+			}
+			int64_t take = count - skip < need ? count - skip : need, ids[100];
+			size_t n = 0;
+			rc = ids_in_item(db, ranked[i].code, &fs, take, skip, ids, &n);
+			for (size_t k = 0; !rc && k < n; k++)
+				rc = result_row(db, ids[k], terms, nterms,
+						ranked[i].snippet ? ranked[i].snippet : "",
+						group ? ranked[i].count : 0, items);
+			skip = 0;
+			need -= take;
+		}
+	} else {
+		/* 3b. some word is nobody's item's: the implementations that have those
+		 * words themselves, among the ranked items when there are any */
+		struct tb_fts_query mq = {.index = "impl_fts",
+					  .content = "implementations",
+					  .terms = impl_terms,
+					  .nterms = nm,
+					  .filter = fs.sql.data,
+					  .params = fs.params,
+					  .nparams = fs.n,
+					  .weights = impl_weights,
+					  .nweights = 3,
+					  .highlight_field = -1,
+					  .limit = MAX_CANDIDATES};
+		struct tb_fts_hit *mh = calloc(MAX_CANDIDATES, sizeof(*mh));
+		cands = calloc(MAX_CANDIDATES, sizeof(*cands));
+		size_t nmh = 0;
+		rc = mh && cands ? tb_db_fts_search(db, &mq, mh, &nmh, NULL) : TB_ENOMEM;
+		for (size_t i = 0; !rc && i < nmh; i++) {
+			struct tb_stmt *st;
+			bool row;
+			if ((rc = tb_db_prepare(db,
+						"SELECT catalog_code, region, department FROM "
+						"implementations WHERE id = ?",
+						&st)))
+				break;
+			tb_stmt_bind_int(st, 1, mh[i].id);
+			if (!(rc = tb_stmt_step(st, &row)) && row) {
+				struct cand *c = &cands[nc];
+				c->id = mh[i].id;
+				snprintf(c->code, sizeof(c->code), "%s", tb_stmt_text(st, 0));
+				snprintf(c->region, sizeof(c->region), "%s", tb_stmt_text(st, 1));
+				snprintf(c->dept, sizeof(c->dept), "%s", tb_stmt_text(st, 2));
+				c->rank = MAX_RANKED + (int)i;
+				for (size_t k = 0; k < nr; k++)
+					if (!strcmp(ranked[k].code, c->code)) {
+						c->rank = (int)k;
+						break;
+					}
+				if (!ni || c->rank < MAX_RANKED)
+					nc++;
+			}
+			tb_stmt_done(st);
+		}
+		tb_fts_hits_release(mh, nmh);
+		free(mh);
+		if (ni) /* item order, then the implementation's own rank */
+			qsort(cands, nc, sizeof(*cands), by_rank);
+		/* groups: the first candidate of each item, with how many there are */
+		int64_t kept = 0;
+		for (size_t i = 0; !rc && i < nc; i++) {
+			bool first = true;
+			int64_t same = 0;
+			for (size_t k = 0; k < nc; k++)
+				if (!strcmp(cands[k].code, cands[i].code)) {
+					same++;
+					if (k < i)
+						first = false;
+				}
+			if (group && !first)
+				continue;
+			if (facets) {
+				add_count(city, "code",
+					  (char[5]){cands[i].region[0], cands[i].region[1],
+						    cands[i].region[2] ? cands[i].region[2] : 0,
+						    cands[i].region[2] ? cands[i].region[3] : 0, 0},
+					  NULL, 1);
+				add_count(dept, "uscc", cands[i].dept, NULL, 1);
+				rc = item_facets(db, cands[i].code, 1, types, objs, topics);
+			}
+			if (!rc && kept >= offset && kept < offset + per_page) {
+				const char *snip = NULL;
+				if (cands[i].rank < MAX_RANKED)
+					snip = ranked[cands[i].rank].snippet;
+				rc = result_row(db, cands[i].id, terms, nterms, snip,
+						group ? same : 0, items);
+			}
+			kept++;
+		}
+		total = kept;
+	}
 	if (!rc && facets)
-		rc = facets_json(db, &fq, &fj);
+		rc = finish_facets(db, city, dept, types, objs, topics, &fj);
+	else {
+		json_decref(city);
+		json_decref(dept);
+		json_decref(types);
+		json_decref(objs);
+		json_decref(topics);
+	}
+out:
 	tb_buf_release(&fs.sql);
+	if (hits)
+		tb_fts_hits_release(hits, nhits);
+	free(hits);
+	free(ranked);
+	free(cands);
 	if (rc) {
 		json_decref(items);
 		json_decref(fj);
@@ -498,14 +764,15 @@ tb_rc tb_catalog_suggest(struct tb_db *db, const char *q, json_t **out, struct t
 	*out = json_pack("{s:o}", "suggestions", list);
 	if (nterms == 0)
 		return TB_OK;
-	static const double weights[] = {10.0, 2.0};
+	static const double weights[] = {10.0, 4.0, 0.2, 2.0};
 	struct tb_fts_query fq = {
-	    .index = "item_names_fts",
+	    .index = "item_fts",
 	    .content = "items",
 	    .terms = terms,
 	    .nterms = nterms,
+	    .columns = "name keywords",
 	    .weights = weights,
-	    .nweights = 2,
+	    .nweights = 4,
 	    .highlight_field = 0,
 	    .limit = 10,
 	};

@@ -37,6 +37,10 @@ const struct tb_migration tb_migrations[] = {
      "  topics TEXT NOT NULL DEFAULT '',\n"
      "  keywords TEXT NOT NULL DEFAULT '',\n"
      "  popularity INTEGER NOT NULL DEFAULT 0,\n"
+     /* the guide text the item's implementations share, as indexed in item_fts,
+      * and how many implementations it has (kept by every insert) */
+     "  search_body TEXT NOT NULL DEFAULT '',\n"
+     "  impl_count INTEGER NOT NULL DEFAULT 0,\n"
      "  created_at TEXT NOT NULL,\n"
      "  updated_at TEXT NOT NULL);\n"
      "CREATE TABLE item_topics (\n"
@@ -70,7 +74,7 @@ const struct tb_migration tb_migrations[] = {
      "  updated_at TEXT NOT NULL);\n"
      "CREATE INDEX impl_region ON implementations(region);\n"
      "CREATE INDEX impl_department ON implementations(department);\n"
-     "CREATE INDEX impl_catalog ON implementations(catalog_code);\n"
+     "CREATE INDEX impl_catalog ON implementations(catalog_code, region);\n"
      "CREATE INDEX impl_popular ON implementations(popularity DESC, id);\n"
      /* Guides are versioned: an edit adds a row; a case keeps the version it was
       * filed under. */
@@ -92,8 +96,13 @@ const struct tb_migration tb_migrations[] = {
      "  licence_type TEXT,\n"
      "  PRIMARY KEY (impl_id, version, seq));\n"
      "CREATE INDEX materials_licence ON materials(licence_type);\n"
-     "@fulltext impl_fts(name, keywords, body, codes);\n"
-     "@fulltext item_names_fts(name, keywords)"},
+     "CREATE INDEX regions_name ON regions(name);\n"
+     /* Search ranks service items (item_fts: name, aliases, the guide text their
+      * implementations share) and lists their implementations; impl_fts holds what
+      * is particular to one implementation (its own name, department and region,
+      * codes) for words that no item has. docs/search.md. */
+     "@fulltext item_fts(name, keywords, body, codes);\n"
+     "@fulltext impl_fts(name, place, codes)"},
 };
 
 const size_t tb_migrations_count = sizeof(tb_migrations) / sizeof(tb_migrations[0]);

@@ -69,6 +69,7 @@ struct tb_fts_query {
 	const char *index, *content;
 	const struct tb_text_term *terms;
 	size_t nterms;
+	const char *columns; /* match only in these fields ("name keywords"); NULL: all */
 	const char *filter;
 	const char *const *params;
 	size_t nparams;

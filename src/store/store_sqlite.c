@@ -612,6 +612,12 @@ tb_rc tb_db_fts_delete(struct tb_db *db, const char *index, int64_t id)
 static tb_rc match_expr(const struct tb_fts_query *q, struct tb_buf *b)
 {
 	tb_rc rc = TB_OK;
+	if (q->columns) {
+		for (const char *c = q->columns; *c; c++)
+			if (!((*c >= 'a' && *c <= 'z') || *c == '_' || *c == ' '))
+				return TB_EINTERNAL;
+		rc = tb_buf_printf(b, "{%s} : (", q->columns);
+	}
 	for (size_t i = 0; i < q->nterms && !rc; i++) {
 		if (i)
 			rc = tb_buf_puts(b, " AND ");
@@ -622,6 +628,8 @@ static tb_rc match_expr(const struct tb_fts_query *q, struct tb_buf *b)
 		if (!rc && q->terms[i].prefix)
 			rc = tb_buf_puts(b, " *");
 	}
+	if (!rc && q->columns)
+		rc = tb_buf_putc(b, ')');
 	return rc;
 }
 

@@ -200,7 +200,7 @@ static void test_transactions(void **state)
 	exec_sql(db, "DROP TABLE tx");
 }
 
-/* ---- full text: the item_names_fts index (name, keywords) over a table of our own */
+/* ---- full text: the impl_fts index (name, place, codes) over a table of our own */
 
 static void put_doc(struct tb_db *db, int64_t id, const char *name, const char *kw)
 {
@@ -212,14 +212,14 @@ static void put_doc(struct tb_db *db, int64_t id, const char *name, const char *
 	assert_int_equal(tb_stmt_exec(st, NULL), TB_OK);
 	tb_stmt_done(st);
 	const char *fields[2] = {name, kw};
-	assert_int_equal(tb_db_fts_put(db, "item_names_fts", id, fields, 2), TB_OK);
+	assert_int_equal(tb_db_fts_put(db, "impl_fts", id, fields, 2), TB_OK);
 }
 
 static int64_t search(struct tb_db *db, const char *q, struct tb_fts_hit *hits, size_t *nhits)
 {
 	static struct tb_text_term terms[8];
 	struct tb_fts_query fq = {
-	    .index = "item_names_fts",
+	    .index = "impl_fts",
 	    .content = "docs",
 	    .terms = terms,
 	    .nterms = tb_text_query_terms(q, terms, 8),
@@ -318,14 +318,14 @@ static void test_fulltext(void **state)
 	put_doc(db, 2, "往来港澳通行证", "港澳");
 	assert_int_equal(hits_of(db, "护照"), 0);
 	assert_int_equal(hits_of(db, "港澳"), 1);
-	assert_int_equal(tb_db_fts_delete(db, "item_names_fts", 2), TB_OK);
+	assert_int_equal(tb_db_fts_delete(db, "impl_fts", 2), TB_OK);
 	assert_int_equal(hits_of(db, "港澳"), 0);
-	assert_int_equal(tb_db_fts_delete(db, "item_names_fts", 999), TB_OK);
+	assert_int_equal(tb_db_fts_delete(db, "impl_fts", 999), TB_OK);
 
 	/* group counts over every match, with a filter */
 	struct tb_text_term terms[4];
 	struct tb_fts_query fq = {
-	    .index = "item_names_fts",
+	    .index = "impl_fts",
 	    .content = "docs",
 	    .terms = terms,
 	    .nterms = tb_text_query_terms("发", terms, 4),
@@ -349,7 +349,7 @@ static void test_fulltext(void **state)
 	const char *fields[1] = {"x"};
 	assert_int_not_equal(tb_db_fts_put(db, "docs; DROP TABLE docs", 9, fields, 1), TB_OK);
 	assert_int_not_equal(tb_db_fts_delete(db, "Bad-Name", 9), TB_OK);
-	exec_sql(db, "DELETE FROM item_names_fts");
+	exec_sql(db, "DELETE FROM impl_fts");
 	exec_sql(db, "DROP TABLE docs");
 }
 

@@ -231,3 +231,16 @@ bool tb_jv_str_set(json_t *obj, const char *path, const char *key, bool required
 	}
 	return true;
 }
+
+json_t *tb_jv_split(const char *s, char sep)
+{
+	json_t *a = json_array();
+	while (a && s && *s) {
+		const char *c = strchr(s, sep);
+		size_t n = c ? (size_t)(c - s) : strlen(s);
+		if (n)
+			json_array_append_new(a, json_stringn(s, n));
+		s = c ? c + 1 : NULL;
+	}
+	return a;
+}

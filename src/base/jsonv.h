@@ -31,6 +31,8 @@ bool tb_jv_object(json_t *obj, const char *path, const char *key, bool required,
  * without repeats; *mask gets bit i for values[i] when values is given. */
 bool tb_jv_str_set(json_t *obj, const char *path, const char *key, bool required,
 		   const char *const *values, size_t max, unsigned *mask, struct tb_err *err);
+/* "a,b,,c" split on sep into a JSON array of the non-empty parts. */
+json_t *tb_jv_split(const char *s, char sep);
 /* path + "." + key (or key when path is empty) into a static-per-thread buffer. */
 const char *tb_jv_path(const char *path, const char *key);
 const char *tb_jv_index(const char *path, const char *key, size_t i);

@@ -417,6 +417,32 @@ static tb_rc write_materials(struct tb_db *db, int64_t id, int version, const ch
 	return rc;
 }
 
+/* Bind the 13 columns an implementation copies out of its item and guide, from
+ * placeholder `at` on: name, item_type, service_objects, case_type, visits,
+ * online_depth, zero_visit, fully_online, legal value and unit, promised value and
+ * unit, popularity (the INSERT and the UPDATE list them in this order). */
+static void bind_facts(struct tb_stmt *st, int at, const char *name, const char *item_type,
+		       int64_t objmask, const struct tb_guide_facts *f, int64_t popularity)
+{
+	tb_stmt_bind_text(st, at, name);
+	tb_stmt_bind_text(st, at + 1, item_type);
+	tb_stmt_bind_int(st, at + 2, objmask);
+	tb_stmt_bind_text(st, at + 3, f->case_type);
+	tb_stmt_bind_int(st, at + 4, f->visits);
+	tb_stmt_bind_int(st, at + 5, f->depth_mask);
+	tb_stmt_bind_int(st, at + 6, f->zero_visit);
+	tb_stmt_bind_int(st, at + 7, f->fully_online);
+	if (f->has_legal) {
+		tb_stmt_bind_int(st, at + 8, f->legal_value);
+		tb_stmt_bind_text(st, at + 9, f->legal_unit);
+	}
+	if (f->has_promised) {
+		tb_stmt_bind_int(st, at + 10, f->promised_value);
+		tb_stmt_bind_text(st, at + 11, f->promised_unit);
+	}
+	tb_stmt_bind_int(st, at + 12, popularity);
+}
+
 tb_rc tb_catalog_put_impl(struct tb_db *db, json_t *row, const char *actor, int must_exist,
 			  int *version_out, struct tb_err *err)
 {
@@ -535,23 +561,7 @@ tb_rc tb_catalog_put_impl(struct tb_db *db, json_t *row, const char *actor, int 
 			tb_stmt_bind_text(st, 3, dept);
 			tb_stmt_bind_text(st, 4, level);
 			tb_stmt_bind_text(st, 5, region);
-			tb_stmt_bind_text(st, 6, name);
-			tb_stmt_bind_text(st, 7, item_type);
-			tb_stmt_bind_int(st, 8, objmask);
-			tb_stmt_bind_text(st, 9, f.case_type);
-			tb_stmt_bind_int(st, 10, f.visits);
-			tb_stmt_bind_int(st, 11, f.depth_mask);
-			tb_stmt_bind_int(st, 12, f.zero_visit);
-			tb_stmt_bind_int(st, 13, f.fully_online);
-			if (f.has_legal) {
-				tb_stmt_bind_int(st, 14, f.legal_value);
-				tb_stmt_bind_text(st, 15, f.legal_unit);
-			}
-			if (f.has_promised) {
-				tb_stmt_bind_int(st, 16, f.promised_value);
-				tb_stmt_bind_text(st, 17, f.promised_unit);
-			}
-			tb_stmt_bind_int(st, 18, popularity);
+			bind_facts(st, 6, name, item_type, objmask, &f, popularity);
 			tb_stmt_bind_text(st, 19, ts);
 			tb_stmt_bind_text(st, 20, ts);
 			if (!(rc = tb_stmt_step(st, &found)) && found)
@@ -579,23 +589,7 @@ tb_rc tb_catalog_put_impl(struct tb_db *db, json_t *row, const char *actor, int 
 			  "promised_unit = ?, popularity = ?, version = ?, updated_at = ? "
 			  "WHERE id = ?",
 			  &st))) {
-			tb_stmt_bind_text(st, 1, name);
-			tb_stmt_bind_text(st, 2, item_type);
-			tb_stmt_bind_int(st, 3, objmask);
-			tb_stmt_bind_text(st, 4, f.case_type);
-			tb_stmt_bind_int(st, 5, f.visits);
-			tb_stmt_bind_int(st, 6, f.depth_mask);
-			tb_stmt_bind_int(st, 7, f.zero_visit);
-			tb_stmt_bind_int(st, 8, f.fully_online);
-			if (f.has_legal) {
-				tb_stmt_bind_int(st, 9, f.legal_value);
-				tb_stmt_bind_text(st, 10, f.legal_unit);
-			}
-			if (f.has_promised) {
-				tb_stmt_bind_int(st, 11, f.promised_value);
-				tb_stmt_bind_text(st, 12, f.promised_unit);
-			}
-			tb_stmt_bind_int(st, 13, popularity);
+			bind_facts(st, 1, name, item_type, objmask, &f, popularity);
 			tb_stmt_bind_int(st, 14, version);
 			tb_stmt_bind_text(st, 15, ts);
 			tb_stmt_bind_int(st, 16, id);

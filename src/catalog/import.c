@@ -2,6 +2,7 @@
 #include "catalog/catalog.h"
 #include "base/buf.h"
 #include "base/codes.h"
+#include "base/jsonv.h"
 #include "base/log.h"
 #include "store/store.h"
 
@@ -330,19 +331,6 @@ static json_t *topic_row(struct tb_stmt *st)
 			 (json_int_t)tb_stmt_int(st, 3));
 }
 
-static json_t *split(const char *s, char sep)
-{
-	json_t *a = json_array();
-	while (s && *s) {
-		const char *c = strchr(s, sep);
-		size_t n = c ? (size_t)(c - s) : strlen(s);
-		if (n)
-			json_array_append_new(a, json_stringn(s, n));
-		s = c ? c + 1 : NULL;
-	}
-	return a;
-}
-
 static json_t *item_row(struct tb_stmt *st)
 {
 	json_t *objs = json_array();
@@ -353,8 +341,8 @@ static json_t *item_row(struct tb_stmt *st)
 		}
 	return json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:I}", "catalog_code", tb_stmt_text(st, 0),
 			 "name", tb_stmt_text(st, 1), "item_type", tb_stmt_text(st, 2),
-			 "service_objects", objs, "topics", split(tb_stmt_text(st, 4), ','),
-			 "keywords", split(tb_stmt_text(st, 5), ' '), "popularity",
+			 "service_objects", objs, "topics", tb_jv_split(tb_stmt_text(st, 4), ','),
+			 "keywords", tb_jv_split(tb_stmt_text(st, 5), ' '), "popularity",
 			 (json_int_t)tb_stmt_int(st, 6));
 }
 

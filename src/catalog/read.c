@@ -2,6 +2,7 @@
 #include "catalog/catalog.h"
 #include "base/buf.h"
 #include "base/codes.h"
+#include "base/jsonv.h"
 #include "base/text.h"
 #include "store/store.h"
 
@@ -34,19 +35,6 @@ static json_t *mask_codes(int64_t mask)
 			char s[2] = {(char)('0' + b), 0};
 			json_array_append_new(a, json_string(s));
 		}
-	return a;
-}
-
-static json_t *split_csv(const char *s)
-{
-	json_t *a = json_array();
-	while (s && *s) {
-		const char *c = strchr(s, ',');
-		size_t n = c ? (size_t)(c - s) : strlen(s);
-		if (n)
-			json_array_append_new(a, json_stringn(s, n));
-		s = c ? c + 1 : NULL;
-	}
 	return a;
 }
 
@@ -83,7 +71,7 @@ static json_t *summary_json(struct tb_stmt *st)
 	json_object_set_new(o, "online_depth", depth);
 	json_object_set_new(o, "version", json_integer(tb_stmt_int(st, 19)));
 	json_object_set_new(o, "updated_at", json_string(tb_stmt_text(st, 20)));
-	json_object_set_new(o, "topics", split_csv(tb_stmt_text(st, 21)));
+	json_object_set_new(o, "topics", tb_jv_split(tb_stmt_text(st, 21), ','));
 	return o;
 }
 
@@ -892,7 +880,7 @@ tb_rc tb_catalog_get_item(struct tb_db *db, const char *code, json_t **out, stru
 		json_object_set_new(o, "item_type_name",
 				    json_string(tb_catalog_item_type_name(tb_stmt_text(st, 2))));
 		json_object_set_new(o, "service_objects", mask_codes(tb_stmt_int(st, 3)));
-		json_object_set_new(o, "topics", split_csv(tb_stmt_text(st, 4)));
+		json_object_set_new(o, "topics", tb_jv_split(tb_stmt_text(st, 4), ','));
 		json_t *kw = json_array();
 		char *k = strdup(tb_stmt_text(st, 5)), *save = NULL;
 		for (char *t = k ? strtok_r(k, " ", &save) : NULL; t;

@@ -56,31 +56,30 @@ static void run(struct tb_db *db, const char **qs, int nq, int iters, double *ou
 
 static double like_scan(struct tb_db *db, const char **qs, int nq, long *hits)
 {
-	/* What a search without an index does: read every implementation's name and guide. */
+	/* What a search without an index does: read every implementation's name and
+	 * guide, count the matches, and pick the first page (names first). */
+	static const char *count_sql =
+	    "SELECT count(*) FROM implementations c JOIN guide_versions g ON g.impl_id = c.id "
+	    "AND g.version = c.version WHERE c.name LIKE ?1 OR g.guide LIKE ?1";
+	static const char *page_sql =
+	    "SELECT c.impl_code FROM implementations c JOIN guide_versions g ON g.impl_id = c.id "
+	    "AND g.version = c.version WHERE c.name LIKE ?1 OR g.guide LIKE ?1 "
+	    "ORDER BY (c.name LIKE ?1) DESC, c.id LIMIT 20";
 	double total = 0;
 	*hits = 0;
 	for (int i = 0; i < nq; i++) {
 		struct tb_stmt *st;
+		bool row;
 		char pat[64];
 		snprintf(pat, sizeof(pat), "%%%s%%", qs[i]);
 		double t0 = tb_time_mono();
-		if (tb_db_prepare(
-			db,
-			"SELECT count(*) FROM impl_fts WHERE name LIKE ?1 OR keywords LIKE ?1 "
-			"OR body LIKE ?1",
-			&st))
+		if (tb_db_prepare(db, count_sql, &st))
 			exit(1);
 		tb_stmt_bind_text(st, 1, pat);
-		bool row;
 		tb_stmt_step(st, &row);
 		*hits += (long)tb_stmt_int(st, 0);
 		tb_stmt_done(st);
-		if (tb_db_prepare(
-			db,
-			"SELECT c.impl_code FROM impl_fts f JOIN implementations c ON c.id = "
-			"f.rowid WHERE f.name LIKE ?1 OR f.keywords LIKE ?1 OR f.body LIKE ?1 "
-			"ORDER BY (f.name LIKE ?1) DESC, c.id LIMIT 20",
-			&st))
+		if (tb_db_prepare(db, page_sql, &st))
 			exit(1);
 		tb_stmt_bind_text(st, 1, pat);
 		while (!tb_stmt_step(st, &row) && row)

@@ -213,21 +213,35 @@ static tb_rc join_strings(json_t *arr, struct tb_buf *b, char sep)
 	return tb_buf_puts(b, "");
 }
 
-/* The guide text an item's implementations share, for item_fts: conditions, materials,
- * basis, result and the FAQ's questions (not who or where: that is impl_fts's). */
+/* The guide text an item's implementations share, for item_fts: conditions,
+ * materials with their notes and standards, legal basis, the note on visits, fees,
+ * result and the FAQ's questions. Left out: what names the implementing body or its
+ * place (process descriptions, FAQ answers, handling scope, address, phones), which
+ * differ by implementation and would make one county's words look like the item's. */
 static void body_text(json_t *g, struct tb_buf *b)
 {
 	size_t i;
 	json_t *v;
+	const char *s;
 	json_array_foreach(json_object_get(g, "acceptance_conditions"), i, v)
 	    tb_buf_printf(b, "%s。", json_string_value(v));
 	json_array_foreach(json_object_get(g, "materials"), i, v)
-	    tb_buf_printf(b, "%s；", json_string_value(json_object_get(v, "name")));
-	const char *s = json_string_value(json_object_get(g, "legal_basis"));
-	if (s)
+	{
+		static const char *const keys[] = {"name", "licence_type", "notes", "standard"};
+		for (size_t k = 0; k < TB_ARRAY_LEN(keys); k++)
+			if ((s = json_string_value(json_object_get(v, keys[k]))))
+				tb_buf_printf(b, "%s；", s);
+	}
+	static const char *const top[] = {"legal_basis", "visits_note"};
+	for (size_t k = 0; k < TB_ARRAY_LEN(top); k++)
+		if ((s = json_string_value(json_object_get(g, top[k]))))
+			tb_buf_printf(b, "%s。", s);
+	json_t *fee = json_object_get(g, "fee");
+	if ((s = json_string_value(json_object_get(fee, "basis"))))
 		tb_buf_printf(b, "%s。", s);
-	s = json_string_value(json_object_get(json_object_get(g, "result"), "name"));
-	if (s)
+	json_array_foreach(json_object_get(fee, "items"), i, v)
+	    tb_buf_printf(b, "%s；", json_string_value(json_object_get(v, "name")));
+	if ((s = json_string_value(json_object_get(json_object_get(g, "result"), "name"))))
 		tb_buf_printf(b, "%s。", s);
 	json_array_foreach(json_object_get(g, "faq"), i, v)
 	    tb_buf_printf(b, "%s ", json_string_value(json_object_get(v, "q")));

@@ -9,9 +9,9 @@ start_server() {
   SERVER_PID=$!
   local port="" i
   for i in $(seq 1 200); do
-    port=$(grep -o 'port [0-9]*' "$log" 2>/dev/null | head -1 | cut -d' ' -f2)
+    port=$( (grep -o 'port [0-9]*' "$log" 2>/dev/null || true) | head -1 | cut -d' ' -f2)
     [ -n "$port" ] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || break
+    kill -0 "$SERVER_PID" 2>/dev/null || break  # it exited: say why below
     sleep 0.05
   done
   if [ -z "$port" ]; then

@@ -1,11 +1,9 @@
 /* store_sqlite.c: the SQLite backend. Every SQLite-specific line of tongban is here. */
-#include "store/store.h"
-#include "store/schema.h"
+#include "store/backend.h"
 #include "base/buf.h"
 #include "base/log.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,31 +12,34 @@
 
 enum { CACHE_SLOTS = 512 };
 
-struct tb_stmt {
+struct sq_stmt {
+	struct tb_stmt base; /* first: a struct tb_stmt * points here */
 	sqlite3_stmt *s;
-	struct tb_db *db;
 	char *sql;
 	bool in_use, temp;
 };
 
-struct tb_db {
+struct sq_db {
+	struct tb_db base; /* first: a struct tb_db * points here */
 	sqlite3 *h;
-	struct tb_store *store;
-	bool in_tx;
-	struct tb_stmt *cache[CACHE_SLOTS];
+	struct sq_stmt *cache[CACHE_SLOTS];
 	struct {
 		char *index, *sql;
 	} fts_sql[8];
 };
 
-struct tb_store {
-	char *path;
-	pthread_key_t key;
-};
-
-static void db_close(void *p)
+static struct sq_db *DB(struct tb_db *db)
 {
-	struct tb_db *db = p;
+	return (struct sq_db *)db;
+}
+
+static struct sq_stmt *ST(struct tb_stmt *st)
+{
+	return (struct sq_stmt *)st;
+}
+
+static void db_close(struct sq_db *db)
+{
 	if (!db)
 		return;
 	for (int i = 0; i < CACHE_SLOTS; i++) {
@@ -108,19 +109,17 @@ static int register_tokenizer(sqlite3 *h)
 
 /* ---- connections ---- */
 
-static struct tb_db *db_open(struct tb_store *s, struct tb_err *err)
+static struct tb_db *sq_open(const char *path, struct tb_err *err)
 {
-	struct tb_db *db = calloc(1, sizeof(*db));
+	struct sq_db *db = calloc(1, sizeof(*db));
 	if (!db) {
 		tb_fail(err, TB_ENOMEM, "", "out of memory");
 		return NULL;
 	}
-	db->store = s;
-	int rc =
-	    sqlite3_open_v2(s->path, &db->h,
-			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	int rc = sqlite3_open_v2(
+	    path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc) {
-		tb_fail(err, TB_EUNAVAIL, "db", "cannot open %s: %s", s->path,
+		tb_fail(err, TB_EUNAVAIL, "db", "cannot open %s: %s", path,
 			db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
 		sqlite3_close_v2(db->h);
 		free(db);
@@ -136,13 +135,18 @@ static struct tb_db *db_open(struct tb_store *s, struct tb_err *err)
 			      "PRAGMA mmap_size=1073741824;";
 	char *msg = NULL;
 	if (sqlite3_exec(db->h, pragmas, NULL, NULL, &msg) || register_tokenizer(db->h)) {
-		tb_fail(err, TB_EUNAVAIL, "db", "cannot set up %s: %s", s->path,
+		tb_fail(err, TB_EUNAVAIL, "db", "cannot set up %s: %s", path,
 			msg ? msg : sqlite3_errmsg(db->h));
 		sqlite3_free(msg);
 		db_close(db);
 		return NULL;
 	}
-	return db;
+	return &db->base;
+}
+
+static void sq_close(struct tb_db *db)
+{
+	db_close(DB(db));
 }
 
 static tb_rc make_parent_dirs(const char *path)
@@ -160,68 +164,22 @@ static tb_rc make_parent_dirs(const char *path)
 	return TB_OK;
 }
 
-tb_rc tb_store_open(const char *url, struct tb_store **out, struct tb_err *err)
+static tb_rc sq_check(const char *path, struct tb_err *err)
 {
-	const char *path = url;
-	if (!strncmp(url, "sqlite:", 7))
-		path = url + 7;
-	else if (strstr(url, "://"))
-		return tb_fail(err, TB_EINVAL, "db",
-			       "unsupported database URL scheme (this build knows sqlite:PATH)");
 	if (!*path)
 		return tb_fail(err, TB_EINVAL, "db", "empty database path");
 	if (make_parent_dirs(path))
 		return tb_fail(err, TB_EIO, "db", "cannot create the directory of %s: %s", path,
 			       strerror(errno));
-	struct tb_store *s = calloc(1, sizeof(*s));
-	if (!s || !(s->path = strdup(path))) {
-		free(s);
-		return tb_fail(err, TB_ENOMEM, "", "out of memory");
-	}
-	pthread_key_create(&s->key, db_close);
-	/* Open one connection now so that a bad path fails at start, not at first request. */
-	if (!tb_store_db(s, err)) {
-		tb_store_free(s);
-		return TB_EUNAVAIL;
-	}
-	*out = s;
 	return TB_OK;
 }
 
-void tb_store_free(struct tb_store *s)
+static const char *sq_errmsg(struct tb_db *db)
 {
-	if (!s)
-		return;
-	db_close(pthread_getspecific(s->key));
-	pthread_setspecific(s->key, NULL);
-	pthread_key_delete(s->key);
-	free(s->path);
-	free(s);
+	return sqlite3_errmsg(DB(db)->h);
 }
 
-const char *tb_store_backend(const struct tb_store *s)
-{
-	(void)s;
-	return "sqlite";
-}
-
-struct tb_db *tb_store_db(struct tb_store *s, struct tb_err *err)
-{
-	struct tb_db *db = pthread_getspecific(s->key);
-	if (db)
-		return db;
-	db = db_open(s, err);
-	if (db)
-		pthread_setspecific(s->key, db);
-	return db;
-}
-
-const char *tb_db_errmsg(struct tb_db *db)
-{
-	return sqlite3_errmsg(db->h);
-}
-
-static tb_rc map_rc(struct tb_db *db, int rc)
+static tb_rc map_rc(struct sq_db *db, int rc)
 {
 	switch (rc & 0xFF) {
 	case SQLITE_OK:
@@ -245,39 +203,25 @@ static tb_rc map_rc(struct tb_db *db, int rc)
 	}
 }
 
-tb_rc tb_db_begin(struct tb_db *db, bool write)
+static tb_rc sq_begin(struct tb_db *d, bool write)
 {
-	if (db->in_tx)
-		return TB_EINTERNAL;
+	struct sq_db *db = DB(d);
 	int rc = sqlite3_exec(db->h, write ? "BEGIN IMMEDIATE" : "BEGIN", NULL, NULL, NULL);
-	if (rc)
-		return map_rc(db, rc);
-	db->in_tx = true;
-	return TB_OK;
+	return rc ? map_rc(db, rc) : TB_OK;
 }
 
-tb_rc tb_db_commit(struct tb_db *db)
+static tb_rc sq_commit(struct tb_db *d)
 {
+	struct sq_db *db = DB(d);
 	int rc = sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL);
-	if (rc) {
-		tb_rc r = map_rc(db, rc);
-		tb_db_rollback(db);
-		return r;
-	}
-	db->in_tx = false;
-	return TB_OK;
+	return rc ? map_rc(db, rc) : TB_OK;
 }
 
-void tb_db_rollback(struct tb_db *db)
+static void sq_rollback(struct tb_db *d)
 {
+	struct sq_db *db = DB(d);
 	if (!sqlite3_get_autocommit(db->h))
 		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
-	db->in_tx = false;
-}
-
-bool tb_db_in_tx(const struct tb_db *db)
-{
-	return db->in_tx;
 }
 
 static uint32_t hash_str(const char *s)
@@ -288,17 +232,18 @@ static uint32_t hash_str(const char *s)
 	return h;
 }
 
-tb_rc tb_db_prepare(struct tb_db *db, const char *sql, struct tb_stmt **out)
+static tb_rc sq_prepare(struct tb_db *d, const char *sql, struct tb_stmt **out)
 {
+	struct sq_db *db = DB(d);
 	uint32_t h = hash_str(sql);
 	for (int probe = 0; probe < 8; probe++) {
-		struct tb_stmt **slot = &db->cache[(h + (uint32_t)probe) % CACHE_SLOTS];
-		struct tb_stmt *st = *slot;
+		struct sq_stmt **slot = &db->cache[(h + (uint32_t)probe) % CACHE_SLOTS];
+		struct sq_stmt *st = *slot;
 		if (st && !strcmp(st->sql, sql)) {
 			if (st->in_use)
 				break; /* the same SQL is being iterated: use a one-off below */
 			st->in_use = true;
-			*out = st;
+			*out = &st->base;
 			return TB_OK;
 		}
 		if (!st) {
@@ -316,14 +261,14 @@ tb_rc tb_db_prepare(struct tb_db *db, const char *sql, struct tb_stmt **out)
 				free(st);
 				return map_rc(db, rc);
 			}
-			st->db = db;
+			st->base.db = d;
 			st->in_use = true;
 			*slot = st;
-			*out = st;
+			*out = &st->base;
 			return TB_OK;
 		}
 	}
-	struct tb_stmt *st = calloc(1, sizeof(*st));
+	struct sq_stmt *st = calloc(1, sizeof(*st));
 	if (!st)
 		return TB_ENOMEM;
 	int rc = sqlite3_prepare_v2(db->h, sql, -1, &st->s, NULL);
@@ -332,16 +277,17 @@ tb_rc tb_db_prepare(struct tb_db *db, const char *sql, struct tb_stmt **out)
 		free(st);
 		return map_rc(db, rc);
 	}
-	st->db = db;
+	st->base.db = d;
 	st->temp = true;
 	st->in_use = true;
-	*out = st;
+	*out = &st->base;
 	return TB_OK;
 }
 
-void tb_stmt_done(struct tb_stmt *st)
+static void sq_done(struct tb_stmt *t)
 {
-	if (!st || !st->in_use)
+	struct sq_stmt *st = ST(t);
+	if (!st->in_use)
 		return;
 	sqlite3_reset(st->s);
 	sqlite3_clear_bindings(st->s);
@@ -352,72 +298,63 @@ void tb_stmt_done(struct tb_stmt *st)
 	}
 }
 
-tb_rc tb_stmt_bind_textn(struct tb_stmt *st, int i, const char *s, size_t n)
+static tb_rc sq_bind_textn(struct tb_stmt *t, int i, const char *s, size_t n)
 {
+	struct sq_stmt *st = ST(t);
 	int rc = s ? sqlite3_bind_text(st->s, i, s, (int)n, SQLITE_TRANSIENT)
 		   : sqlite3_bind_null(st->s, i);
-	return map_rc(st->db, rc);
+	return map_rc(DB(t->db), rc);
 }
 
-tb_rc tb_stmt_bind_text(struct tb_stmt *st, int i, const char *s)
+static tb_rc sq_bind_int(struct tb_stmt *t, int i, int64_t v)
 {
-	return tb_stmt_bind_textn(st, i, s, s ? strlen(s) : 0);
+	return map_rc(DB(t->db), sqlite3_bind_int64(ST(t)->s, i, v));
 }
 
-tb_rc tb_stmt_bind_int(struct tb_stmt *st, int i, int64_t v)
+static tb_rc sq_bind_null(struct tb_stmt *t, int i)
 {
-	return map_rc(st->db, sqlite3_bind_int64(st->s, i, v));
+	return map_rc(DB(t->db), sqlite3_bind_null(ST(t)->s, i));
 }
 
-tb_rc tb_stmt_bind_null(struct tb_stmt *st, int i)
+static tb_rc sq_step(struct tb_stmt *t, bool *row)
 {
-	return map_rc(st->db, sqlite3_bind_null(st->s, i));
-}
-
-tb_rc tb_stmt_step(struct tb_stmt *st, bool *row)
-{
-	int rc = sqlite3_step(st->s);
+	int rc = sqlite3_step(ST(t)->s);
 	*row = rc == SQLITE_ROW;
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
 		return TB_OK;
-	return map_rc(st->db, rc);
+	return map_rc(DB(t->db), rc);
 }
 
-tb_rc tb_stmt_exec(struct tb_stmt *st, int64_t *changes)
+static int64_t sq_changes(struct tb_stmt *t)
 {
-	bool row = true;
-	tb_rc rc = TB_OK;
-	while (!rc && row)
-		rc = tb_stmt_step(st, &row);
-	if (!rc && changes)
-		*changes = sqlite3_changes64(st->db->h);
-	return rc;
+	return sqlite3_changes64(DB(t->db)->h);
 }
 
-const char *tb_stmt_text(struct tb_stmt *st, int col)
+static const char *sq_text(struct tb_stmt *t, int col)
 {
-	return (const char *)sqlite3_column_text(st->s, col);
+	return (const char *)sqlite3_column_text(ST(t)->s, col);
 }
 
-size_t tb_stmt_len(struct tb_stmt *st, int col)
+static size_t sq_len(struct tb_stmt *t, int col)
 {
-	return (size_t)sqlite3_column_bytes(st->s, col);
+	return (size_t)sqlite3_column_bytes(ST(t)->s, col);
 }
 
-int64_t tb_stmt_int(struct tb_stmt *st, int col)
+static int64_t sq_int(struct tb_stmt *t, int col)
 {
-	return sqlite3_column_int64(st->s, col);
+	return sqlite3_column_int64(ST(t)->s, col);
 }
 
-bool tb_stmt_null(struct tb_stmt *st, int col)
+static bool sq_null(struct tb_stmt *t, int col)
 {
-	return sqlite3_column_type(st->s, col) == SQLITE_NULL;
+	return sqlite3_column_type(ST(t)->s, col) == SQLITE_NULL;
 }
 
 /* ---- migrations ---- */
 
-static tb_rc exec_script(struct tb_db *db, const char *script, struct tb_err *err)
+static tb_rc sq_exec_script(struct tb_db *d, const char *script, struct tb_err *err)
 {
+	struct sq_db *db = DB(d);
 	/* Split on ";\n"; turn `@fulltext name(a, b)` into an FTS5 table. */
 	const char *p = script;
 	while (*p) {
@@ -454,91 +391,10 @@ static tb_rc exec_script(struct tb_db *db, const char *script, struct tb_err *er
 	return TB_OK;
 }
 
-int tb_store_schema_version(struct tb_store *s)
-{
-	struct tb_db *db = tb_store_db(s, NULL);
-	sqlite3_stmt *st;
-	int v = 0;
-	if (db && !sqlite3_prepare_v2(db->h, "SELECT max(version) FROM schema_migrations", -1, &st,
-				      NULL)) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			v = sqlite3_column_int(st, 0);
-		sqlite3_finalize(st);
-	}
-	return v;
-}
-
-tb_rc tb_store_migrate(struct tb_store *s, int *applied, struct tb_err *err)
-{
-	struct tb_db *db = tb_store_db(s, err);
-	if (!db)
-		return TB_EUNAVAIL;
-	if (applied)
-		*applied = 0;
-	tb_rc rc = exec_script(db,
-			       "CREATE TABLE IF NOT EXISTS schema_migrations (\n"
-			       "  version INTEGER PRIMARY KEY, name TEXT NOT NULL,\n"
-			       "  applied_at TEXT NOT NULL)",
-			       err);
-	if (rc)
-		return rc;
-	for (size_t i = 0; i < tb_migrations_count; i++) {
-		const struct tb_migration *m = &tb_migrations[i];
-		if ((rc = tb_db_begin(db, true)))
-			return tb_fail(err, rc, "db", "cannot lock the database for migration");
-		struct tb_stmt *st;
-		bool row = false;
-		rc = tb_db_prepare(db, "SELECT 1 FROM schema_migrations WHERE version = ?", &st);
-		if (!rc) {
-			tb_stmt_bind_int(st, 1, m->version);
-			rc = tb_stmt_step(st, &row);
-			tb_stmt_done(st);
-		}
-		if (!rc && !row) {
-			rc = exec_script(db, m->sql, err);
-			char ts[32];
-			tb_time_rfc3339(ts);
-			if (!rc)
-				rc = tb_db_prepare(db,
-						   "INSERT INTO schema_migrations (version, name, "
-						   "applied_at) VALUES (?, ?, ?)",
-						   &st);
-			if (!rc) {
-				tb_stmt_bind_int(st, 1, m->version);
-				tb_stmt_bind_text(st, 2, m->name);
-				tb_stmt_bind_text(st, 3, ts);
-				rc = tb_stmt_exec(st, NULL);
-				tb_stmt_done(st);
-			}
-			if (!rc && applied)
-				(*applied)++;
-		}
-		if (rc) {
-			tb_db_rollback(db);
-			if (!err || !err->msg[0])
-				tb_fail(err, rc, "", "migration %d failed", m->version);
-			return rc;
-		}
-		if ((rc = tb_db_commit(db)))
-			return tb_fail(err, rc, "", "migration %d: commit failed", m->version);
-	}
-	return TB_OK;
-}
-
 /* ---- full-text search ---- */
 
-static bool ident_ok(const char *s)
-{
-	if (!s || !*s)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || *s == '_'))
-			return false;
-	return true;
-}
-
 /* The INSERT for an index, built once per connection from the table's columns. */
-static const char *fts_insert_sql(struct tb_db *db, const char *index, size_t nfields)
+static const char *fts_insert_sql(struct sq_db *db, const char *index, size_t nfields)
 {
 	for (int i = 0; i < 8 && db->fts_sql[i].index; i++)
 		if (!strcmp(db->fts_sql[i].index, index))
@@ -571,12 +427,10 @@ static const char *fts_insert_sql(struct tb_db *db, const char *index, size_t nf
 	return db->fts_sql[slot].sql;
 }
 
-tb_rc tb_db_fts_put(struct tb_db *db, const char *index, int64_t id, const char *const *fields,
-		    size_t nfields)
+static tb_rc sq_fts_put(struct tb_db *db, const char *index, int64_t id, const char *const *fields,
+			size_t nfields)
 {
-	if (!ident_ok(index) || nfields == 0 || nfields > 8)
-		return TB_EINTERNAL;
-	const char *sql = fts_insert_sql(db, index, nfields);
+	const char *sql = fts_insert_sql(DB(db), index, nfields);
 	if (!sql)
 		return TB_EDB;
 	struct tb_stmt *st;
@@ -591,10 +445,8 @@ tb_rc tb_db_fts_put(struct tb_db *db, const char *index, int64_t id, const char 
 	return rc;
 }
 
-tb_rc tb_db_fts_delete(struct tb_db *db, const char *index, int64_t id)
+static tb_rc sq_fts_delete(struct tb_db *db, const char *index, int64_t id)
 {
-	if (!ident_ok(index))
-		return TB_EINTERNAL;
 	char sql[128];
 	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE rowid = ?", index);
 	struct tb_stmt *st;
@@ -702,12 +554,9 @@ static tb_rc fts_search_grouped(struct tb_db *db, const struct tb_fts_query *q, 
 	return rc;
 }
 
-tb_rc tb_db_fts_search(struct tb_db *db, const struct tb_fts_query *q, struct tb_fts_hit *hits,
-		       size_t *nhits, int64_t *total)
+static tb_rc sq_fts_search(struct tb_db *db, const struct tb_fts_query *q, struct tb_fts_hit *hits,
+			   size_t *nhits, int64_t *total)
 {
-	*nhits = 0;
-	if (!ident_ok(q->index) || !ident_ok(q->content) || q->nterms == 0)
-		return TB_EINTERNAL;
 	struct tb_buf expr, sql;
 	tb_buf_init(&expr, 8192);
 	tb_buf_init(&sql, 16384);
@@ -784,20 +633,9 @@ out:
 	return rc;
 }
 
-void tb_fts_hits_release(struct tb_fts_hit *hits, size_t n)
+static tb_rc sq_fts_group(struct tb_db *db, const struct tb_fts_query *q, const char *expr,
+			  void (*fn)(void *ctx, const char *key, int64_t count), void *ctx)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(hits[i].highlight);
-		free(hits[i].snippet);
-		hits[i].highlight = hits[i].snippet = NULL;
-	}
-}
-
-tb_rc tb_db_fts_group(struct tb_db *db, const struct tb_fts_query *q, const char *expr,
-		      void (*fn)(void *ctx, const char *key, int64_t count), void *ctx)
-{
-	if (!ident_ok(q->index) || !ident_ok(q->content) || q->nterms == 0)
-		return TB_EINTERNAL;
 	struct tb_buf e, sql;
 	tb_buf_init(&e, 8192);
 	tb_buf_init(&sql, 16384);
@@ -823,3 +661,31 @@ tb_rc tb_db_fts_group(struct tb_db *db, const struct tb_fts_query *q, const char
 	tb_buf_release(&sql);
 	return rc;
 }
+
+const struct tb_backend tb_backend_sqlite = {
+    .name = "sqlite",
+    .check = sq_check,
+    .open = sq_open,
+    .close = sq_close,
+    .exec_script = sq_exec_script,
+    .lock_migrations = NULL,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .prepare = sq_prepare,
+    .bind_textn = sq_bind_textn,
+    .bind_int = sq_bind_int,
+    .bind_null = sq_bind_null,
+    .step = sq_step,
+    .changes = sq_changes,
+    .text = sq_text,
+    .len = sq_len,
+    .int64 = sq_int,
+    .null = sq_null,
+    .done = sq_done,
+    .errmsg = sq_errmsg,
+    .fts_put = sq_fts_put,
+    .fts_delete = sq_fts_delete,
+    .fts_search = sq_fts_search,
+    .fts_group = sq_fts_group,
+};

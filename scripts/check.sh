@@ -4,9 +4,10 @@
 set -u
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
+. scripts/pg.sh
 export TONGBAN_ADMIN_TOKEN=test-admin-token
 tmp=$(mktemp -d /tmp/tongban-check.XXXXXX)
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null; pg_stop "$tmp/pg"; rm -rf "$tmp"' EXIT
 passed=0 failed=0 suites=()
 
 count() { # count NAME LOG: add the suite's own pass/fail figures
@@ -31,10 +32,11 @@ suite() { # suite NAME COMMAND...: run, show, count
 catalog=var/demo-catalog.json
 [ -f "$catalog" ] || node tools/demo-catalog.mjs "$catalog"
 
-# API tests against a server of the given build, on a fresh database.
+# API tests against a server of the given build, on a fresh database (SQLite, or the
+# PostgreSQL URL given).
 api_run() {
   local build=$1 name=$2
-  local db="sqlite:$tmp/$name.db" log="$tmp/$name-server.log"
+  local db=${3:-sqlite:$tmp/$name.db} log="$tmp/$name-server.log"
   "$build/tongban" import catalog "$catalog" --db "$db" >/dev/null || { echo "import failed"; return 1; }
   start_server "$build/tongban" "$db" "$log" --access-log "$tmp/$name-access.log" || return 1
   local rc=0
@@ -65,6 +67,15 @@ suite cli tests/cli/run.sh build
 suite api api_run build api
 suite api-asan env ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 api_run build-asan api-asan
 suite browser browser_run
+
+# The same API cases on PostgreSQL 15: a throw-away server on a loopback port
+# (scripts/pg.sh), a fresh database loaded by `tongban import`.
+api_pg() {
+  pg_start "$tmp/pg" || { echo "cannot start PostgreSQL"; return 1; }
+  api_run build api-pg "$PG_URL"
+}
+suite api-pg api_pg
+suite cli-pg tests/cli/pg.sh build
 
 echo
 printf '%s\n' "${suites[@]}"

@@ -59,6 +59,7 @@ struct tb_backend {
 };
 
 extern const struct tb_backend tb_backend_sqlite;
+extern const struct tb_backend tb_backend_pg;
 
 /* Shared helpers of the backends (store.c). */
 bool tb_store_ident_ok(const char *s);

@@ -38,9 +38,12 @@ tb_rc tb_store_open(const char *url, struct tb_store **out, struct tb_err *err)
 	const char *target = url;
 	if (!strncmp(url, "sqlite:", 7))
 		target = url + 7;
+	else if (!strncmp(url, "postgres://", 11) || !strncmp(url, "postgresql://", 13))
+		be = &tb_backend_pg;
 	else if (strstr(url, "://"))
 		return tb_fail(err, TB_EINVAL, "db",
-			       "unsupported database URL scheme (this build knows sqlite:PATH)");
+			       "unsupported database URL scheme (use sqlite:PATH or "
+			       "postgres://USER:PASSWORD@HOST:PORT/DB)");
 	tb_rc rc = be->check(target, err);
 	if (rc)
 		return rc;

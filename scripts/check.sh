@@ -75,6 +75,28 @@ api_pg() {
   api_run build api-pg "$PG_URL"
 }
 suite api-pg api_pg
+
+# The store's unit tests on PostgreSQL (normal and sanitizer builds), on a database of
+# their own on the same server.
+unit_pg() {
+  local db; db=$(pg_createdb "$tmp/pg" "unit_$2") || return 1
+  TB_TEST_PG_URL=$db meson test -C "$1" --suite unit test_store_pg --print-errorlogs
+}
+suite unit-pg unit_pg build plain
+suite unit-pg-asan unit_pg build-asan asan
+
+# The browser tests on PostgreSQL: another fresh database on the same server.
+browser_pg() {
+  local db log="$tmp/browser-pg-server.log"
+  db=$(pg_createdb "$tmp/pg" browser) || return 1
+  build/tongban import catalog "$catalog" --db "$db" >/dev/null || return 1
+  start_server build/tongban "$db" "$log" || return 1
+  local rc=0
+  TONGBAN_URL=$SERVER_URL node --test --test-concurrency=1 tests/browser/ || rc=1
+  stop_server || rc=1
+  return $rc
+}
+suite browser-pg browser_pg
 suite cli-pg tests/cli/pg.sh build
 
 echo

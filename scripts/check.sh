@@ -17,16 +17,19 @@ count() { # count NAME LOG: add the suite's own pass/fail figures
     api*|cli*)  p=$(grep -o '[0-9]* passed' "$log" | tail -1 | cut -d' ' -f1); f=$(grep -o '[0-9]* failed' "$log" | tail -1 | cut -d' ' -f1) ;;
     browser*) p=$(grep -o '^# pass [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$'); f=$(grep -o '^# fail [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$') ;;
   esac
-  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); suite_failed=${f:-0}
 }
 
 suite() { # suite NAME COMMAND...: run, show, count
   local name=$1; shift
   echo "=== $name"
   local log="$tmp/$name.log" rc=0
-  "$@" 2>&1 | tee "$log" || rc=${PIPESTATUS[0]}
+  "$@" 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
   count "$name" "$log"
-  if [ $rc -eq 0 ]; then suites+=("ok   $name"); else suites+=("FAIL $name"); failed=$((failed + 1)); fi
+  # a suite that exits non-zero without having counted a failure (a crash, a setup
+  # error) still counts as one
+  if [ $rc -eq 0 ]; then suites+=("ok   $name"); else suites+=("FAIL $name"); [ "$suite_failed" -gt 0 ] || failed=$((failed + 1)); fi
 }
 
 catalog=var/demo-catalog.json

@@ -98,21 +98,26 @@ check "an unusable database path fails at start with a message" bash -c "[ $rc -
 # --- an in-flight request finishes after SIGTERM: a slow upload is still answered
 start_server "$bin" "sqlite:$db" "$tmp/s2.log"
 port=${SERVER_URL##*:}
+# Handshake, so that load cannot reorder it: the client sends its headers and says so,
+# the script signals the server, and only then does the client send the body.
 node -e '
-  const net = require("net");
-  const s = net.connect(Number(process.argv[1]), "127.0.0.1", () => {
+  const net = require("net"), fs = require("fs");
+  const [port, sent, signalled] = process.argv.slice(1);
+  const s = net.connect(Number(port), "127.0.0.1", () => {
     const body = JSON.stringify({guide: {}});
     s.write("PUT /api/v1/items/1144000000000001942000104002000 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer test-admin-token\r\nContent-Length: " + body.length + "\r\n\r\n");
-    setTimeout(() => s.write(body), 600);   // the rest comes after SIGTERM
+    fs.writeFileSync(sent, "");
+    const wait = setInterval(() => { if (fs.existsSync(signalled)) { clearInterval(wait); setTimeout(() => s.write(body), 200); } }, 20);
   });
   let data = "";
   s.on("data", (d) => (data += d));
   s.on("close", () => { console.log(data.split("\r\n")[0]); process.exit(/^HTTP\/1\.1 4\d\d/.test(data) ? 0 : 1); });
-  setTimeout(() => process.exit(1), 8000);
-' "$port" >"$tmp/inflight.out" 2>&1 &
+  setTimeout(() => process.exit(1), 20000);
+' "$port" "$tmp/sent" "$tmp/signalled" >"$tmp/inflight.out" 2>&1 &
 client=$!
-sleep 0.3
+for i in $(seq 1 400); do [ -e "$tmp/sent" ] && break; sleep 0.05; done
 kill -TERM "$SERVER_PID"
+touch "$tmp/signalled"
 wait "$client"; crc=$?
 wait "$SERVER_PID"; src=$?
 check "a request in flight at SIGTERM still gets its answer" test $crc -eq 0

@@ -54,6 +54,12 @@ api_run() {
   return $rc
 }
 
+# The API cases against the ASan/UBSan build: any finding in its log fails the suite.
+api_asan_run() (
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1
+  api_run build-asan api-asan
+)
+
 browser_run() {
   local db="sqlite:$tmp/browser.db" log="$tmp/browser-server.log"
   build/tongban import catalog "$catalog" --db "$db" >/dev/null || return 1
@@ -68,7 +74,7 @@ suite unit meson test -C build --suite unit --print-errorlogs
 suite unit-asan meson test -C build-asan --suite unit --print-errorlogs
 suite cli tests/cli/run.sh build
 suite api api_run build api
-suite api-asan env ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 api_run build-asan api-asan
+suite api-asan api_asan_run
 suite browser browser_run
 
 # The same API cases on PostgreSQL 15: a throw-away server on a loopback port

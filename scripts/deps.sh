@@ -11,7 +11,7 @@ pkgs=(
   libpq-dev postgresql-15                          # PostgreSQL backend and its tests
   libcmocka-dev                                    # unit tests
   nodejs npm chromium fonts-noto-cjk               # portal build and browser tests
-  curl ca-certificates sqlite3
+  curl ca-certificates sqlite3 openssl
 )
 [ "${1:-}" = bench ] && pkgs+=(nginx-light wrk sqlite3)
 

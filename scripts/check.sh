@@ -94,6 +94,23 @@ unit_pg() {
 suite unit-pg unit_pg build plain
 suite unit-pg-asan unit_pg build-asan asan
 
+# The API cases on PostgreSQL against the sanitizer build (loaded by the normal build:
+# the import is the same code, only slower under ASan).
+api_pg_asan() (
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1
+  db=$(pg_createdb "$tmp/pg" api_asan) || exit 1
+  build/tongban import catalog "$catalog" --db "$db" >/dev/null || { echo "import failed"; exit 1; }
+  log="$tmp/api-pg-asan-server.log" rc=0
+  start_server build-asan/tongban "$db" "$log" || exit 1
+  node tests/api/run.mjs "$SERVER_URL" || rc=1
+  stop_server || { echo "the server did not stop cleanly on SIGTERM"; rc=1; }
+  if grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$log"; then
+    echo "sanitizer findings in $log"; rc=1
+  fi
+  exit $rc
+)
+suite api-pg-asan api_pg_asan
+
 # The browser tests on PostgreSQL: another fresh database on the same server.
 browser_pg() {
   local db log="$tmp/browser-pg-server.log"

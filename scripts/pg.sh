@@ -4,7 +4,7 @@
 #   scripts/pg.sh start DIR [PORT]   initdb + start; prints the database URL
 #   scripts/pg.sh stop DIR           stop and remove DIR
 #   scripts/pg.sh createdb DIR NAME  another database on the same server; prints its URL
-# Sourcing it (". scripts/pg.sh") defines pg_start, pg_stop and pg_createdb.
+# Sourcing it (". scripts/pg.sh") defines pg_start, pg_stop, pg_server and pg_createdb.
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null || dirname "$(command -v initdb 2>/dev/null || echo /usr/bin/initdb)")}
 PG_USER=tongban-test
 
@@ -38,13 +38,22 @@ pg_start() {
   [ -n "$port" ] || port=$(pg_free_port 15400) || { echo "pg: no free port" >&2; return 1; }
   pg_as "$PG_BIN/initdb" -D "$dir/data" -A trust -U tongban -E UTF8 --locale=C >"$dir/initdb.log" 2>&1 \
     || { cat "$dir/initdb.log" >&2; return 1; }
-  pg_as "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-    -o "-k $dir -p $port -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
-    start >/dev/null || { cat "$dir/server.log" >&2; return 1; }
-  PG_PORT=$port
+  echo "-k $dir -p $port -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" >"$dir/opts"
   echo "$port" >"$dir/port"
+  pg_server "$dir" start || { cat "$dir/server.log" >&2; return 1; }
+  PG_PORT=$port
   pg_as "$PG_BIN/createdb" -h 127.0.0.1 -p "$port" -U tongban tongban || return 1
   PG_URL="postgres://tongban@127.0.0.1:$port/tongban"
+}
+
+# pg_server DIR start|stop: only the server process of DIR (its data stays), to test
+# what tongban does when PostgreSQL goes away and comes back
+pg_server() {
+  local dir=$1
+  case $2 in
+    start) pg_as "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 -o "$(cat "$dir/opts")" start >/dev/null ;;
+    stop) pg_as "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w -t 30 stop >/dev/null ;;
+  esac
 }
 
 # pg_createdb DIR NAME: prints the URL of a new database on the server of DIR

@@ -2,7 +2,8 @@
 # The command line on PostgreSQL: import is all or nothing, export round-trips and gives
 # the same bytes as SQLite, a bad URL, a closed port or a wrong password fail at start
 # with a message that names the server and never the password, and a server whose
-# database connections are cut answers 503 with Retry-After, then recovers by itself.
+# database connections are cut, or whose PostgreSQL is stopped and started again under
+# load, answers 503 with Retry-After, then recovers by itself.
 # Starts its own throw-away PostgreSQL (scripts/pg.sh). Usage: pg.sh BUILD_DIR
 set -u
 cd "$(dirname "$0")/../.."
@@ -88,6 +89,24 @@ done
 check "after the connections are cut every answer is 200 or 503 (got:$codes)" bash -c "! grep -qvE '^(200|503)$' <(tr ' ' '\n' <<<\"\$1\" | sed '/^$/d')" _ "$codes"
 check "a 503 carries Retry-After" test "$retry" = ok
 check "the server recovers without a restart (last answers 200)" bash -c "[ \"\$(tr ' ' '\n' <<<\"\$1\" | tail -3 | sort -u | tr -d '\n')\" = 200 ]" _ "$codes"
+
+# --- PostgreSQL stopped and started again under load: 503s, no crash, recovery
+: >"$tmp/load.codes"
+(while :; do curl -s -o /dev/null -w '%{http_code}\n' "$q" >>"$tmp/load.codes"; done) &
+loader=$!
+sleep 0.5
+pg_server "$tmp/pg" stop
+sleep 0.5
+h=$(curl -s -D - -o /dev/null "$q")
+check "with PostgreSQL stopped a search is a 503 with Retry-After" bash -c "head -1 <<<\"\$1\" | grep -q ' 503' && grep -qi '^retry-after:' <<<\"\$1\"" _ "$h"
+pg_server "$tmp/pg" start
+sleep 1
+kill "$loader"; wait "$loader" 2>/dev/null
+check "the server is still running after PostgreSQL came back" kill -0 "$SERVER_PID"
+check "under load every answer was 200 or 503 ($(sort "$tmp/load.codes" | uniq -c | tr -s ' \n' ' '))" bash -c "! grep -qvE '^(200|503)$' '$tmp/load.codes'"
+codes=""
+for i in $(seq 1 8); do codes="$codes $(curl -s -o /dev/null -w '%{http_code}' "$q")"; done
+check "after the restart the server answers 200 again without a restart of its own (got:$codes)" bash -c "[ \"\$(tr ' ' '\n' <<<\"\$1\" | tail -3 | sort -u | tr -d '\n')\" = 200 ]" _ "$codes"
 stop_server; rc=$?
 check "the server then stops with exit 0" test $rc -eq 0
 

@@ -71,6 +71,16 @@ static void reply_query_rc(struct tb_req *r, tb_rc rc, const struct tb_err *err)
 	tb_http_reply_rc(r, rc, err);
 }
 
+/* The end of a read handler: the result as JSON, or the failure as a problem (a bad
+ * query parameter is a 400). */
+static void answer(struct tb_req *r, tb_rc rc, const struct tb_err *err, json_t *out)
+{
+	if (rc)
+		reply_query_rc(r, rc, err);
+	else
+		tb_http_reply_json(r, 200, out);
+}
+
 static void list_items(struct tb_req *r)
 {
 	struct tb_catalog_filter f;
@@ -92,9 +102,7 @@ static void list_items(struct tb_req *r)
 	json_t *out;
 	struct tb_err err = {0};
 	tb_rc rc = tb_catalog_list(db, &f, s, page, per_page, &out, &err);
-	if (rc)
-		return reply_query_rc(r, rc, &err);
-	tb_http_reply_json(r, 200, out);
+	answer(r, rc, &err, out);
 }
 
 static void search(struct tb_req *r)
@@ -125,9 +133,7 @@ static void search(struct tb_req *r)
 	json_t *out;
 	struct tb_err err = {0};
 	tb_rc rc = tb_catalog_search(db, q, &f, page, per_page, &opts, &out, &err);
-	if (rc)
-		return reply_query_rc(r, rc, &err);
-	tb_http_reply_json(r, 200, out);
+	answer(r, rc, &err, out);
 }
 
 static void suggest(struct tb_req *r)
@@ -143,9 +149,7 @@ static void suggest(struct tb_req *r)
 	json_t *out;
 	struct tb_err err = {0};
 	tb_rc rc = tb_catalog_suggest(db, q, &out, &err);
-	if (rc)
-		return reply_query_rc(r, rc, &err);
-	tb_http_reply_json(r, 200, out);
+	answer(r, rc, &err, out);
 }
 
 static void get_item(struct tb_req *r)
@@ -309,9 +313,7 @@ static void list_regions(struct tb_req *r)
 	json_t *out;
 	struct tb_err err = {0};
 	tb_rc rc = tb_catalog_regions(db, tb_http_query(r, "parent"), &out, &err);
-	if (rc)
-		return reply_query_rc(r, rc, &err);
-	tb_http_reply_json(r, 200, out);
+	answer(r, rc, &err, out);
 }
 
 static void get_region(struct tb_req *r)
@@ -341,9 +343,7 @@ static void list_departments(struct tb_req *r)
 	struct tb_err err = {0};
 	tb_rc rc =
 	    tb_catalog_departments(db, tb_http_query(r, "region"), page, per_page, &out, &err);
-	if (rc)
-		return reply_query_rc(r, rc, &err);
-	tb_http_reply_json(r, 200, out);
+	answer(r, rc, &err, out);
 }
 
 static void list_topics(struct tb_req *r)
@@ -354,9 +354,7 @@ static void list_topics(struct tb_req *r)
 	json_t *out;
 	struct tb_err err = {0};
 	tb_rc rc = tb_catalog_topics(db, tb_http_query(r, "object"), &out, &err);
-	if (rc)
-		return reply_query_rc(r, rc, &err);
-	tb_http_reply_json(r, 200, out);
+	answer(r, rc, &err, out);
 }
 
 const struct tb_route tb_catalog_routes[] = {

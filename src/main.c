@@ -5,6 +5,8 @@
 #include "catalog/catalog.h"
 #include "catalog/catalog_http.h"
 #include "http/http.h"
+#include "jobs/jobs.h"
+#include "jobs/jobs_http.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -22,8 +24,9 @@
 
 struct config {
 	const char *listen, *db, *web, *admin_token, *access_log, *seed, *out;
-	long threads, max_body, items;
+	long threads, max_body, items, jobs_tick;
 	double grace;
+	bool jobs;
 };
 
 static const char usage[] =
@@ -48,6 +51,10 @@ static const char usage[] =
     "  --admin-token TOKEN   [TONGBAN_ADMIN_TOKEN] bootstrap administrator token\n"
     "  --access-log PATH|-   [TONGBAN_ACCESS_LOG] JSON lines, '-' = stdout, default none\n"
     "  --grace SECONDS       [TONGBAN_GRACE] time for in-flight requests at SIGTERM, default 10\n"
+    "  --jobs on|off         [TONGBAN_JOBS] run scheduled jobs (once across all nodes: a lease\n"
+    "                        row in the database), default on; off: heartbeat only\n"
+    "  --jobs-tick SECONDS   [TONGBAN_JOBS_TICK] scheduler period, the same on every node,\n"
+    "                        default 5\n"
     "  --seed FILE           seed catalogue for gen (default data/demo/catalog.json)\n"
     "  --items N             number of implementations for gen\n";
 
@@ -55,6 +62,17 @@ static const char *env_or(const char *name, const char *def)
 {
 	const char *v = getenv(name);
 	return v && *v ? v : def;
+}
+
+static bool parse_onoff(const char *s, bool *out)
+{
+	if (!strcmp(s, "on") || !strcmp(s, "true") || !strcmp(s, "1"))
+		*out = true;
+	else if (!strcmp(s, "off") || !strcmp(s, "false") || !strcmp(s, "0"))
+		*out = false;
+	else
+		return false;
+	return true;
 }
 
 static bool parse_long(const char *s, long lo, long hi, long *out)
@@ -90,6 +108,12 @@ static int parse(int argc, char **argv, struct config *cfg, char **args, int *na
 	long grace;
 	if (parse_long(env_or("TONGBAN_GRACE", "10"), 0, 3600, &grace))
 		cfg->grace = (double)grace;
+	if (!parse_onoff(env_or("TONGBAN_JOBS", "on"), &cfg->jobs) ||
+	    !parse_long(env_or("TONGBAN_JOBS_TICK", "5"), 1, 3600, &cfg->jobs_tick)) {
+		fprintf(stderr, "tongban: TONGBAN_JOBS must be on or off and TONGBAN_JOBS_TICK "
+				"a number of seconds from 1 to 3600\n");
+		return -1;
+	}
 	*nargs = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -139,6 +163,10 @@ static int parse(int argc, char **argv, struct config *cfg, char **args, int *na
 			cfg->items = n;
 		else if (!strcmp(name, "--grace") && parse_long(val, 0, 3600, &n))
 			cfg->grace = (double)n;
+		else if (!strcmp(name, "--jobs") && parse_onoff(val, &cfg->jobs))
+			;
+		else if (!strcmp(name, "--jobs-tick") && parse_long(val, 1, 3600, &n))
+			cfg->jobs_tick = n;
 		else {
 			fprintf(stderr, "tongban: unknown option or bad value: %s %s\n", name, val);
 			return -1;
@@ -202,6 +230,7 @@ static int cmd_serve(const struct config *cfg)
 	signal(SIGPIPE, SIG_IGN);
 	tb_http_add_routes(tb_system_routes);
 	tb_http_add_routes(tb_catalog_routes);
+	tb_http_add_routes(tb_jobs_routes);
 	struct tb_server *server;
 	struct tb_err err = {0};
 	if (tb_server_start(&app, cfg->listen, (unsigned)cfg->threads, &server, &err)) {
@@ -209,12 +238,37 @@ static int cmd_serve(const struct config *cfg)
 		tb_store_free(store);
 		return 1;
 	}
-	tb_log(TB_LOG_INFO, "serve", "listening on %s (port %u, %ld threads, %s, portal %s)",
-	       cfg->listen, tb_server_port(server), cfg->threads, cfg->db,
-	       app.web_root ? app.web_root : "none");
+	/* The scheduled jobs every node registers (jobs.h): the same table and intervals
+	 * on every node, derived from the shared tick. */
+	struct tb_job jobs[] = {
+	    {"prune-nodes", 5 * cfg->jobs_tick, tb_jobs_prune_nodes},
+	};
+	char listen_at[160];
+	const char *colon = strrchr(cfg->listen, ':');
+	snprintf(listen_at, sizeof(listen_at), "%.*s:%u", colon ? (int)(colon - cfg->listen) : 0,
+		 cfg->listen, tb_server_port(server));
+	struct tb_jobs_config jcfg = {.listen = listen_at,
+				      .version = TB_VERSION,
+				      .tick = cfg->jobs_tick,
+				      .run_jobs = cfg->jobs};
+	struct tb_jobs *sched = NULL;
+	if (tb_jobs_start(store, &jcfg, jobs, TB_ARRAY_LEN(jobs), &sched, &err)) {
+		fprintf(stderr, "tongban: %s\n", err.msg);
+		tb_server_stop(server, 0);
+		tb_store_free(store);
+		return 1;
+	}
+	tb_log(
+	    TB_LOG_INFO, "serve",
+	    "listening on %s (port %u, %ld threads, %s, portal %s, node %s, jobs %s every %ld s)",
+	    cfg->listen, tb_server_port(server), cfg->threads, cfg->db,
+	    app.web_root ? app.web_root : "none", tb_jobs_node(sched), cfg->jobs ? "on" : "off",
+	    cfg->jobs_tick);
 	int sig;
 	sigwait(&set, &sig);
 	tb_log(TB_LOG_INFO, "serve", "signal %d: finishing in-flight requests", sig);
+	/* first the scheduler: it hands its lease over at once */
+	tb_jobs_stop(sched);
 	tb_server_stop(server, cfg->grace);
 	tb_store_free(store);
 	tb_log(TB_LOG_INFO, "serve", "stopped");
@@ -308,6 +362,7 @@ static int cmd_routes(void)
 {
 	tb_http_add_routes(tb_system_routes);
 	tb_http_add_routes(tb_catalog_routes);
+	tb_http_add_routes(tb_jobs_routes);
 	const struct tb_route **routes;
 	size_t n = tb_http_routes(&routes);
 	for (size_t i = 0; i < n; i++)

@@ -103,6 +103,35 @@ const struct tb_migration tb_migrations[] = {
       * codes) for words that no item has. docs/search.md. */
      "@fulltext item_fts(name, keywords, body, codes);\n"
      "@fulltext impl_fts(name, place, codes)"},
+    /* Scheduled work across nodes (src/jobs/jobs.h): a lease row names the node that
+     * runs the jobs; job_runs holds one row per job and time slot, so a slot runs once
+     * even when the lease changes hands; nodes is each serving node's heartbeat.
+     * Times the scheduler compares are integers (milliseconds since 1970, the
+     * node's clock); the RFC 3339 columns are for people. */
+    {2, "jobs",
+     "CREATE TABLE leases (\n"
+     "  name TEXT PRIMARY KEY,\n"
+     "  holder TEXT NOT NULL,\n"
+     "  expires_ms INTEGER NOT NULL,\n"
+     "  created_at TEXT NOT NULL,\n"
+     "  updated_at TEXT NOT NULL);\n"
+     "CREATE TABLE job_runs (\n"
+     "  job TEXT NOT NULL,\n"
+     "  slot INTEGER NOT NULL,\n"
+     "  node TEXT NOT NULL,\n"
+     "  status TEXT NOT NULL,\n"
+     "  detail TEXT NOT NULL DEFAULT '',\n"
+     "  started_at TEXT NOT NULL,\n"
+     "  finished_at TEXT,\n"
+     "  PRIMARY KEY (job, slot));\n"
+     "CREATE TABLE nodes (\n"
+     "  id TEXT PRIMARY KEY,\n"
+     "  version TEXT NOT NULL,\n"
+     "  listen TEXT NOT NULL DEFAULT '',\n"
+     "  seen_ms INTEGER NOT NULL,\n"
+     "  started_at TEXT NOT NULL,\n"
+     "  last_seen TEXT NOT NULL);\n"
+     "CREATE INDEX nodes_seen ON nodes(seen_ms)"},
 };
 
 const size_t tb_migrations_count = sizeof(tb_migrations) / sizeof(tb_migrations[0]);

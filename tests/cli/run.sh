@@ -78,6 +78,10 @@ check "version prints a version" bash -c "'$bin' version | grep -q '^tongban [0-
 check "an unknown command exits 2" test $rc -eq 2
 "$bin" serve --threads lots >/dev/null 2>&1; rc=$?
 check "a bad flag value exits 2" test $rc -eq 2
+"$bin" serve --jobs maybe >/dev/null 2>&1; rc=$?
+check "--jobs takes only on or off" test $rc -eq 2
+TONGBAN_JOBS_TICK=0 "$bin" serve >/dev/null 2>&1; rc=$?
+check "a TONGBAN_JOBS_TICK under 1 second exits 2" test $rc -eq 2
 
 # --- flags beat the environment
 TONGBAN_LISTEN=127.0.0.1:1 start_server "$bin" "sqlite:$db" "$tmp/s1.log" --access-log "$tmp/access.log"

@@ -16,6 +16,7 @@
 
 #include "catalog/catalog_http.h"
 #include "http/http.h"
+#include "jobs/jobs_http.h"
 
 static json_t *doc;
 static const struct tb_route **routes;
@@ -46,7 +47,8 @@ static int setup(void **state)
 		fprintf(stderr, "%s:%d: %s\n", path, e.line, e.text);
 		return -1;
 	}
-	if (!tb_http_add_routes(tb_system_routes) || !tb_http_add_routes(tb_catalog_routes))
+	if (!tb_http_add_routes(tb_system_routes) || !tb_http_add_routes(tb_catalog_routes) ||
+	    !tb_http_add_routes(tb_jobs_routes))
 		return -1;
 	nroutes = tb_http_routes(&routes);
 	return 0;

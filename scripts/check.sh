@@ -14,7 +14,7 @@ count() { # count NAME LOG: add the suite's own pass/fail figures
   local name=$1 log=$2 p f
   case $name in
     unit*) p=$(grep -o '^Ok: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$'); f=$(grep -o '^Fail: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$') ;;
-    api*|cli*)  p=$(grep -o '[0-9]* passed' "$log" | tail -1 | cut -d' ' -f1); f=$(grep -o '[0-9]* failed' "$log" | tail -1 | cut -d' ' -f1) ;;
+    api*|cli*|multinode)  p=$(grep -o '[0-9]* passed' "$log" | tail -1 | cut -d' ' -f1); f=$(grep -o '[0-9]* failed' "$log" | tail -1 | cut -d' ' -f1) ;;
     browser*) p=$(grep -o '^# pass [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$'); f=$(grep -o '^# fail [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$') ;;
   esac
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); suite_failed=${f:-0}
@@ -85,11 +85,11 @@ api_pg() {
 }
 suite api-pg api_pg
 
-# The store's unit tests on PostgreSQL (normal and sanitizer builds), on a database of
-# their own on the same server.
+# The store's and the scheduler's unit tests on PostgreSQL (normal and sanitizer builds),
+# on a database of their own on the same server.
 unit_pg() {
   local db; db=$(pg_createdb "$tmp/pg" "unit_$2") || return 1
-  TB_TEST_PG_URL=$db meson test -C "$1" --suite unit test_store_pg --print-errorlogs
+  TB_TEST_PG_URL=$db meson test -C "$1" --suite unit test_store_pg test_jobs_pg --print-errorlogs
 }
 suite unit-pg unit_pg build plain
 suite unit-pg-asan unit_pg build-asan asan
@@ -124,6 +124,10 @@ browser_pg() {
 }
 suite browser-pg browser_pg
 suite cli-pg tests/cli/pg.sh build
+# Three nodes on one PostgreSQL behind HAProxy (deploy/haproxy.cfg), on loopback: the API
+# cases through HAProxy, writes seen at once by the other nodes, a node stopped under
+# load, the scheduled job once per slot across the nodes (its own PostgreSQL server).
+suite multinode tests/multinode/run.sh build
 
 echo
 printf '%s\n' "${suites[@]}"

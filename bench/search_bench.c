@@ -1,6 +1,6 @@
 /* search_bench.c: 一网通查 latency in-process (tb_catalog_search, page of 20 with the
  * total) against a LIKE scan of the same text, on whatever database it is given.
- * usage: search_bench sqlite:PATH [iterations] */
+ * usage: search_bench sqlite:PATH|postgres://... [iterations] */
 #include "base/log.h"
 #include "base/text.h"
 #include "catalog/catalog.h"
@@ -60,11 +60,11 @@ static double like_scan(struct tb_db *db, const char **qs, int nq, long *hits)
 	 * guide, count the matches, and pick the first page (names first). */
 	static const char *count_sql =
 	    "SELECT count(*) FROM implementations c JOIN guide_versions g ON g.impl_id = c.id "
-	    "AND g.version = c.version WHERE c.name LIKE ?1 OR g.guide LIKE ?1";
+	    "AND g.version = c.version WHERE c.name LIKE ? OR g.guide LIKE ?";
 	static const char *page_sql =
 	    "SELECT c.impl_code FROM implementations c JOIN guide_versions g ON g.impl_id = c.id "
-	    "AND g.version = c.version WHERE c.name LIKE ?1 OR g.guide LIKE ?1 "
-	    "ORDER BY (c.name LIKE ?1) DESC, c.id LIMIT 20";
+	    "AND g.version = c.version WHERE c.name LIKE ? OR g.guide LIKE ? "
+	    "ORDER BY (c.name LIKE ?) DESC, c.id LIMIT 20";
 	double total = 0;
 	*hits = 0;
 	for (int i = 0; i < nq; i++) {
@@ -75,13 +75,16 @@ static double like_scan(struct tb_db *db, const char **qs, int nq, long *hits)
 		double t0 = tb_time_mono();
 		if (tb_db_prepare(db, count_sql, &st))
 			exit(1);
-		tb_stmt_bind_text(st, 1, pat);
+		/* plain `?` (PostgreSQL has no ?1): the pattern bound at each */
+		for (int k = 1; k <= 2; k++)
+			tb_stmt_bind_text(st, k, pat);
 		tb_stmt_step(st, &row);
 		*hits += (long)tb_stmt_int(st, 0);
 		tb_stmt_done(st);
 		if (tb_db_prepare(db, page_sql, &st))
 			exit(1);
-		tb_stmt_bind_text(st, 1, pat);
+		for (int k = 1; k <= 3; k++)
+			tb_stmt_bind_text(st, k, pat);
 		while (!tb_stmt_step(st, &row) && row)
 			;
 		tb_stmt_done(st);

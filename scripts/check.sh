@@ -14,7 +14,7 @@ count() { # count NAME LOG: add the suite's own pass/fail figures
   local name=$1 log=$2 p f
   case $name in
     unit*) p=$(grep -o '^Ok: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$'); f=$(grep -o '^Fail: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$') ;;
-    api*|cli*|multinode)  p=$(grep -o '[0-9]* passed' "$log" | tail -1 | cut -d' ' -f1); f=$(grep -o '[0-9]* failed' "$log" | tail -1 | cut -d' ' -f1) ;;
+    api*|cli*|multinode|patroni)  p=$(grep -o '[0-9]* passed' "$log" | tail -1 | cut -d' ' -f1); f=$(grep -o '[0-9]* failed' "$log" | tail -1 | cut -d' ' -f1) ;;
     browser*) p=$(grep -o '^# pass [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$'); f=$(grep -o '^# fail [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$') ;;
   esac
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); suite_failed=${f:-0}
@@ -128,6 +128,9 @@ suite cli-pg tests/cli/pg.sh build
 # cases through HAProxy, writes seen at once by the other nodes, a node stopped under
 # load, the scheduled job once per slot across the nodes (its own PostgreSQL server).
 suite multinode tests/multinode/run.sh build
+# A Patroni switchover (etcd + two PostgreSQL under Patroni + HAProxy on the primary)
+# under a tongban node under load.
+suite patroni tests/multinode/patroni.sh build
 
 echo
 printf '%s\n' "${suites[@]}"

@@ -9,7 +9,7 @@ pkgs=(
   libmicrohttpd-dev libjansson-dev libsqlite3-dev  # server
   libopencc-dev opencc libssl-dev libsodium-dev    # text folding, crypto
   libpq-dev postgresql-15                          # PostgreSQL backend and its tests
-  haproxy                                          # the multi-node test (deploy/haproxy.cfg)
+  haproxy patroni etcd-server                      # the multi-node and switchover tests
   libcmocka-dev                                    # unit tests
   nodejs npm chromium fonts-noto-cjk               # portal build and browser tests
   curl ca-certificates sqlite3 openssl

@@ -108,7 +108,7 @@ static void get_healthz(struct tb_req *r)
 	struct tb_db *db = tb_http_db(r);
 	if (!db)
 		return;
-	struct tb_stmt *st;
+	struct tb_stmt *st = NULL;
 	bool row;
 	if (tb_db_prepare(db, "SELECT 1", &st) || tb_stmt_step(st, &row)) {
 		tb_stmt_done(st);

@@ -137,6 +137,9 @@ bool tb_db_in_tx(const struct tb_db *db)
 
 tb_rc tb_db_prepare(struct tb_db *db, const char *sql, struct tb_stmt **out)
 {
+	/* NULL on failure, so that the usual `tb_stmt_done(st)` on the error path is safe
+	 * (it is a no-op on NULL) */
+	*out = NULL;
 	return db->be->prepare(db, sql, out);
 }
 

@@ -34,7 +34,8 @@ tb_rc tb_db_commit(struct tb_db *db);
 void tb_db_rollback(struct tb_db *db);
 bool tb_db_in_tx(const struct tb_db *db);
 
-/* Prepared (and cached) statement for sql; reset and unbound on return. */
+/* Prepared (and cached) statement for sql; reset and unbound on return. On failure
+ * *out is NULL (tb_stmt_done(NULL) does nothing). */
 tb_rc tb_db_prepare(struct tb_db *db, const char *sql, struct tb_stmt **out);
 /* Bind by 1-based index. Text is copied. A NULL text binds SQL NULL. */
 tb_rc tb_stmt_bind_text(struct tb_stmt *st, int i, const char *s);

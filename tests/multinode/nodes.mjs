@@ -3,8 +3,10 @@
 //                                       once through B, C and HAProxy, and found by search
 //   node nodes.mjs holder URL           the id of the scheduler lease's holder (waits for one)
 //   node nodes.mjs total URL            how many nodes heartbeat
-//   node nodes.mjs load URL STOPFILE    requests in a loop until STOPFILE exists; prints
-//                                       "load: N requests, M not 200" and each failure
+//   node nodes.mjs load URL STOPFILE [503]  requests in a loop until STOPFILE exists;
+//                                       prints "load: N requests, M not 200" and the
+//                                       failures; with 503, a 503 with Retry-After is
+//                                       allowed and counted apart
 // Prints "ok - ..." / "not ok - ..." lines that run.sh counts.
 import fs from 'node:fs';
 
@@ -76,23 +78,24 @@ async function total(url) {
   console.log(r.json?.total ?? '');
 }
 
-async function load(url, stopfile) {
+async function load(url, stopfile, allow) {
   const paths = ['/healthz', '/api/v1/items?per_page=5', `/api/v1/search?q=${encodeURIComponent('社保')}`,
     '/api/v1/regions?parent=44', `/api/v1/search/suggest?q=${encodeURIComponent('户口')}`];
-  let n = 0;
+  let n = 0, unavailable = 0;
   const bad = [];
   while (!fs.existsSync(stopfile)) {
     const p = paths[n % paths.length];
     try {
       const r = await fetch(url + p);
       await r.arrayBuffer();
-      if (r.status !== 200) bad.push(`${p}: ${r.status}`);
+      if (allow === '503' && r.status === 503 && r.headers.get('retry-after')) unavailable++;
+      else if (r.status !== 200) bad.push(`${p}: ${r.status}`);
     } catch (e) {
       bad.push(`${p}: ${e.cause?.code || e.message}`);
     }
     n++;
   }
-  console.log(`load: ${n} requests, ${bad.length} not 200`);
+  console.log(`load: ${n} requests, ${bad.length} not 200${allow === '503' ? `, ${unavailable} 503 with Retry-After` : ''}`);
   for (const b of bad.slice(0, 10)) console.log(`  ${b}`);
 }
 

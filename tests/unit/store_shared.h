@@ -76,8 +76,10 @@ static void test_statements(void **state)
 	assert_false(row);
 	tb_stmt_done(st);
 
-	/* bad SQL is an error */
+	/* bad SQL is an error, and leaves no statement behind to release */
 	assert_int_not_equal(tb_db_prepare(db, "SELEKT nonsense", &st), TB_OK);
+	assert_null(st);
+	tb_stmt_done(st);
 	exec_sql(db, "DROP TABLE kv");
 }
 

@@ -325,6 +325,39 @@ static void test_claims_and_assurance(void **state)
 	assert_int_equal(tb_identity_require_assurance(&p, 1, &err), TB_EUNAUTH);
 }
 
+static void test_principal_helpers(void **state)
+{
+	(void)state;
+	struct tb_principal p = {.kind = TB_PRINCIPAL_STAFF, .ngrants = 2};
+	p.grants[0] = (struct tb_grant){TB_ROLE_APPROVER, "11440100008446488A", "4401"};
+	p.grants[1] = (struct tb_grant){TB_ROLE_AUDITOR, "", ""};
+	/* Guangzhou and below, that department */
+	assert_true(tb_principal_has_role(&p, TB_ROLE_APPROVER, "11440100008446488A", "4401"));
+	assert_true(tb_principal_has_role(&p, TB_ROLE_APPROVER, "11440100008446488A", "440106"));
+	assert_true(tb_principal_has_role(&p, TB_ROLE_APPROVER, NULL, "440106001"));
+	/* not Shenzhen, not another department, not the province above */
+	assert_false(tb_principal_has_role(&p, TB_ROLE_APPROVER, "11440100008446488A", "4403"));
+	assert_false(tb_principal_has_role(&p, TB_ROLE_APPROVER, "11440300008604861B", "4401"));
+	assert_false(tb_principal_has_role(&p, TB_ROLE_APPROVER, NULL, "44"));
+	assert_false(tb_principal_has_role(&p, TB_ROLE_CLERK, NULL, NULL));
+	/* a grant over everything */
+	assert_true(tb_principal_has_role(&p, TB_ROLE_AUDITOR, "11440300008604861B", "4403"));
+	p.kind = TB_PRINCIPAL_PERSON;
+	assert_false(tb_principal_has_role(&p, TB_ROLE_AUDITOR, NULL, NULL));
+	/* acting */
+	assert_false(tb_principal_acting_covers(&p, "114400000001"));
+	p.acting.capacity = TB_CAPACITY_AGENT;
+	strcpy(p.acting.scope, "114400000001,114400000002");
+	assert_true(tb_principal_acting_covers(&p, "114400000002"));
+	assert_false(tb_principal_acting_covers(&p, "11440000000"));
+	assert_false(tb_principal_acting_covers(&p, "114400000003"));
+	strcpy(p.acting.scope, "*");
+	assert_true(tb_principal_acting_covers(&p, "114400000003"));
+	assert_string_equal(tb_role_name(TB_ROLE_DEPT_ADMIN), "dept_admin");
+	assert_int_equal(tb_role_from_name("platform_admin"), TB_ROLE_PLATFORM_ADMIN);
+	assert_int_equal(tb_role_from_name("janitor"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -335,6 +368,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rehash, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_totp_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_claims_and_assurance, setup, teardown),
+	    cmocka_unit_test(test_principal_helpers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,7 +5,8 @@
 #   3. writes, one row per transaction through store.h, against pgbench's rate for the
 #      same transaction on the same PostgreSQL server (and the same C bench on SQLite);
 #   4. import rate of a generated catalogue (BENCH_ITEMS implementations, default 500000);
-#   5. search latency at that size against a LIKE scan of the same data.
+#   5. search latency at that size against a LIKE scan of the same data;
+#   6. logins/s (Argon2id) against bare libsodium verification (bench/login.sh).
 # Loopback only; every load is bounded in time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -104,6 +105,9 @@ import_rate=$(echo "$import_out" | sed -n 's/.*(\([0-9]*\) rows\/s).*/\1/p')
 echo "== search at $ITEMS implementations"
 search_table=$($b/search_bench "sqlite:$work/big.db" "${BENCH_SEARCH_RUNS:-50}")
 
+echo "== login: POST /api/v1/auth/login vs crypto_pwhash_str_verify"
+login_row=$(bench/login.sh build "$work" "$DUR")
+
 echo
 echo "| benchmark | tongban | reference | ratio |"
 echo "| --- | ---: | ---: | ---: |"
@@ -115,6 +119,7 @@ printf '| search 社保 on PostgreSQL (demo catalogue), req/s | %.0f | tongban o
 printf '| writes on PostgreSQL, 1 row/transaction, %s clients, rows/s | %.0f | pgbench %.0f | %.2fx |\n' "$CLIENTS" "$tb_w_pg" "$pgb_w" "$(ratio "$tb_w_pg" "$pgb_w")"
 printf '| writes on SQLite, 1 row/transaction, %s clients, rows/s | %.0f | tongban on PostgreSQL %.0f | %.2fx |\n' "$CLIENTS" "$tb_w_sq" "$tb_w_pg" "$(ratio "$tb_w_sq" "$tb_w_pg")"
 printf '| catalogue import, rows/s | %s | | |\n' "$import_rate"
+echo "$login_row"
 echo
 echo "$search_table"
 echo

@@ -10,7 +10,7 @@
 // Prints "ok - ..." / "not ok - ..." lines that run.sh counts.
 import fs from 'node:fs';
 
-const token = process.env.TONGBAN_ADMIN_TOKEN || 'test-admin-token';
+const token = process.env.TONGBAN_ADMIN_TOKEN || '';
 const auth = { authorization: `Bearer ${token}` };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let failures = 0;

@@ -13,7 +13,6 @@ cd "$(dirname "$0")/../.."
 . scripts/lib.sh
 . scripts/pg.sh
 bin=${1:-build}/tongban
-export TONGBAN_ADMIN_TOKEN=${TONGBAN_ADMIN_TOKEN:-test-admin-token}
 tmp=$(mktemp -d /tmp/tongban-patroni.XXXXXX)
 etcd_pid="" patroni_pid=() haproxy_pid=""
 passed=0 failed=0

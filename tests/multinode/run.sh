@@ -14,10 +14,15 @@ cd "$(dirname "$0")/../.."
 . scripts/lib.sh
 . scripts/pg.sh
 bin=${1:-build}/tongban
-export TONGBAN_ADMIN_TOKEN=${TONGBAN_ADMIN_TOKEN:-test-admin-token}
 tick=1
 job=prune-nodes # registered by `tongban serve` with an interval of 5 ticks
 tmp=$(mktemp -d /tmp/tongban-multinode.XXXXXX)
+# every node seals and opens personal data with the same data key
+if [ -z "${TONGBAN_KEY_FILE:-}" ]; then
+  export TONGBAN_KEY_FILE=$tmp/data.key
+  openssl rand -hex 32 >"$TONGBAN_KEY_FILE"; chmod 600 "$TONGBAN_KEY_FILE"
+fi
+export TONGBAN_ID_REGISTRY=${TONGBAN_ID_REGISTRY:-data/demo/id-registry.json}
 node_pid=() node_url=() haproxy_pid=""
 
 cleanup() {
@@ -76,6 +81,8 @@ catalog=var/demo-catalog.json
 pg_start "$tmp/pg" || fatal "PostgreSQL starts"
 "$bin" migrate --db "$PG_URL" >"$tmp/migrate.log" 2>&1 || fatal "tongban migrate on PostgreSQL" "$(cat "$tmp/migrate.log")"
 "$bin" import catalog "$catalog" --db "$PG_URL" >"$tmp/import.log" 2>&1 || fatal "the demo catalogue imports" "$(cat "$tmp/import.log")"
+"$bin" import people data/demo/people.json --db "$PG_URL" >"$tmp/people.log" 2>&1 || fatal "the demo people import" "$(cat "$tmp/people.log")"
+bootstrap_admin "$bin" "$PG_URL" >"$tmp/bootstrap.log" 2>&1 || fatal "the first platform admin is bootstrapped" "$(cat "$tmp/bootstrap.log")"
 ok "PostgreSQL started, migrated and loaded"
 
 # --- three nodes, then HAProxy in front of them
@@ -95,6 +102,7 @@ ha=http://$TB_HAPROXY_BIND
 servers_up() { curl -s "http://$TB_HAPROXY_STATS/;csv" | awk -F, '$1 == "tongban_nodes" && $2 ~ /^node/ && $18 ~ /^UP/' | wc -l; }
 for _ in $(seq 1 100); do [ "$(servers_up)" = 3 ] && break; sleep 0.2; done
 check "HAProxy's health checks (GET /healthz) see the three nodes up" test "$(servers_up)" = 3
+check "the platform admin logs in through HAProxy (password and TOTP)" admin_login "$ha"
 
 # every socket of ours listens on loopback only
 pids="${node_pid[*]} $haproxy_pid $(head -1 "$tmp/pg/data/postmaster.pid")"

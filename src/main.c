@@ -258,6 +258,14 @@ static int identity_init(const struct config *cfg)
 	return 0;
 }
 
+/* Job: ended sessions and stale login-failure counts (identity.h). */
+static tb_rc purge_sessions(struct tb_db *db, int64_t slot, const struct tb_job_ctx *ctx,
+			    struct tb_err *err)
+{
+	(void)slot;
+	return tb_identity_purge(db, ctx->now_ms / 1000, err);
+}
+
 static int cmd_serve(const struct config *cfg)
 {
 	struct tb_store *store;
@@ -311,6 +319,7 @@ static int cmd_serve(const struct config *cfg)
 	 * on every node, derived from the shared tick. */
 	struct tb_job jobs[] = {
 	    {"prune-nodes", 5 * cfg->jobs_tick, tb_jobs_prune_nodes},
+	    {"purge-sessions", 3600, purge_sessions},
 	};
 	char listen_at[160];
 	const char *colon = strrchr(cfg->listen, ':');

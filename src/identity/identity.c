@@ -38,6 +38,8 @@ static struct {
 #define FAIL_ID_MAX_LOCK  900
 #define FAIL_IP_LIMIT	  100
 #define FAIL_IP_LOCK	  900
+/* ended sessions stay listed (login history) this long, then go */
+#define SESSION_KEEP (30 * 86400LL)
 
 /* ---- key and helpers ---- */
 
@@ -820,6 +822,44 @@ tb_rc tb_identity_bootstrap(struct tb_store *store, const char *name, const char
 		rc = tb_db_commit(db);
 	else
 		tb_db_rollback(db);
+	return rc;
+}
+
+/* ---- housekeeping (a scheduled job, once across nodes) ---- */
+
+/* Rows of one DELETE with two bound times. */
+static tb_rc purge(struct tb_db *db, const char *sql, long long a, long long b, int64_t *gone,
+		   struct tb_err *err)
+{
+	struct tb_stmt *st;
+	tb_rc rc = tb_db_prepare(db, sql, &st);
+	if (rc)
+		return tb_fail(err, rc, "", "purge: %s", tb_db_errmsg(db));
+	tb_stmt_bind_int(st, 1, a);
+	tb_stmt_bind_int(st, 2, b);
+	rc = tb_stmt_exec(st, gone);
+	tb_stmt_done(st);
+	if (rc)
+		return tb_fail(err, rc, "", "purge: %s", tb_db_errmsg(db));
+	return TB_OK;
+}
+
+tb_rc tb_identity_purge(struct tb_db *db, long long now, struct tb_err *err)
+{
+	int64_t sessions = 0, failures = 0;
+	tb_rc rc = purge(db,
+			 "DELETE FROM sessions WHERE expires_at < ? OR "
+			 "(revoked_at IS NOT NULL AND revoked_at < ?)",
+			 now - SESSION_KEEP, now - SESSION_KEEP, &sessions, err);
+	if (!rc)
+		rc = purge(db,
+			   "DELETE FROM login_failures WHERE window_start < ? AND "
+			   "locked_until < ?",
+			   now - FAIL_WINDOW, now, &failures, err);
+	if (!rc && (sessions || failures))
+		tb_log(TB_LOG_INFO, "identity.purge",
+		       "forgot %lld ended session(s) and %lld stale failure count(s)",
+		       (long long)sessions, (long long)failures);
 	return rc;
 }
 

@@ -177,6 +177,9 @@ tb_rc tb_identity_change_password(struct tb_db *db, const struct tb_principal *p
 				  struct tb_err *err);
 
 /* Append to the audit log (who, when, what, about whom, why). */
+/* Forget sessions that ended (expired or revoked) over 30 days before now and failure
+ * counts whose window and lock are over. Run by the scheduler once across nodes. */
+tb_rc tb_identity_purge(struct tb_db *db, long long now, struct tb_err *err);
 tb_rc tb_identity_audit(struct tb_db *db, int64_t actor, const char *action, int64_t target,
 			const char *reason, const char *detail);
 

@@ -206,6 +206,48 @@ static void test_lockout_backoff(void **state)
 	assert_int_equal(login(f, "Zhangsan@2026", t).result, TB_LOGIN_OK);
 }
 
+static int64_t count(struct fixture *f, const char *sql)
+{
+	struct tb_stmt *st;
+	bool row;
+	int64_t v = -1;
+	assert_int_equal(tb_db_prepare(f->db, sql, &st), TB_OK);
+	if (!tb_stmt_step(st, &row) && row)
+		v = tb_stmt_int(st, 0);
+	tb_stmt_done(st);
+	return v;
+}
+
+/* The housekeeping job keeps 30 days of ended sessions (the login history) and drops
+ * failure counts once their window and lock are over; live rows stay. */
+static void test_purge(void **state)
+{
+	struct fixture *f = *state;
+	struct tb_err err = {0};
+	int64_t id;
+	assert_int_equal(tb_identity_register(f->db, &zhang, &id, &err), TB_OK);
+	long long t0 = 1900000000;
+	struct tb_login_out ended = login(f, "Zhangsan@2026", t0);
+	assert_int_equal(tb_identity_session_end(f->db, id, ended.session_id, t0 + 10, &err),
+			 TB_OK);
+	assert_int_equal(login(f, "wrong-password", t0).result, TB_LOGIN_INVALID);
+	long long later = t0 + 20 * 86400;
+	struct tb_login_out live = login(f, "Zhangsan@2026", later);
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM sessions"), 2);
+	assert_true(count(f, "SELECT COUNT(*) FROM login_failures") >= 1);
+	/* 20 days on: the ended session is still history, the stale failures go */
+	assert_int_equal(tb_identity_purge(f->db, later, &err), TB_OK);
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM sessions"), 2);
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM login_failures"), 0);
+	/* 31 days after it ended it goes; the live one (expired 20 days later + 1 h) stays */
+	assert_int_equal(tb_identity_purge(f->db, t0 + 31 * 86400, &err), TB_OK);
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM sessions"), 1);
+	struct tb_principal p;
+	assert_int_equal(tb_identity_session_lookup(f->db, live.token, false, later + 60, &p, &err),
+			 TB_OK);
+	assert_int_equal(p.kind, TB_PRINCIPAL_PERSON);
+}
+
 static void test_rehash(void **state)
 {
 	struct fixture *f = *state;
@@ -366,6 +408,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_touch_throttled, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_lockout_backoff, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rehash, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_totp_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_claims_and_assurance, setup, teardown),
 	    cmocka_unit_test(test_principal_helpers),

@@ -40,9 +40,25 @@ static tb_rc bindv(struct tb_stmt *st, const char *types, va_list ap)
 	return rc;
 }
 
+/* The type string must name one type per placeholder: a slip there would bind a
+ * pointer as a number, so it is checked on every call (cheap next to the statement). */
+static bool types_match(const char *sql, const char *types)
+{
+	size_t n = 0;
+	for (const char *p = sql; *p; p++)
+		n += *p == '?';
+	if (n == strlen(types))
+		return true;
+	tb_log(TB_LOG_ERROR, "oidc", "%zu placeholders but %zu types in: %s", n, strlen(types),
+	       sql);
+	return false;
+}
+
 /* Prepare and bind; the caller steps and calls tb_stmt_done. */
 static tb_rc prep(struct tb_db *db, struct tb_stmt **st, const char *sql, const char *types, ...)
 {
+	if (!types_match(sql, types))
+		return TB_EINTERNAL;
 	tb_rc rc = tb_db_prepare(db, sql, st);
 	if (rc)
 		return rc;
@@ -57,6 +73,8 @@ static tb_rc prep(struct tb_db *db, struct tb_stmt **st, const char *sql, const 
 
 static tb_rc exec(struct tb_db *db, int64_t *changes, const char *sql, const char *types, ...)
 {
+	if (!types_match(sql, types))
+		return TB_EINTERNAL;
 	struct tb_stmt *st;
 	tb_rc rc = tb_db_prepare(db, sql, &st);
 	if (rc)
@@ -723,7 +741,7 @@ tb_rc tb_oidc_client_create(struct tb_db *db, json_t *body, int64_t created_by, 
 			  "redirect_uris, post_logout_redirect_uris, scopes, full_id_number, "
 			  "created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
 			  "?, ?)",
-			  "tititiiiitt", client_id, name, (int64_t)!confidential,
+			  "ttitttiiitt", client_id, name, (int64_t)!confidential,
 			  confidential ? hash : NULL, ru, plu, (int64_t)scopes, (int64_t)full_id,
 			  created_by, ts, ts);
 	if (!rc)

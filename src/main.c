@@ -5,6 +5,8 @@
 #include "catalog/catalog.h"
 #include "catalog/catalog_http.h"
 #include "http/http.h"
+#include "identity/oidc.h"
+#include "identity/oidc_http.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -21,7 +23,7 @@
 #endif
 
 struct config {
-	const char *listen, *db, *web, *admin_token, *access_log, *seed, *out;
+	const char *listen, *db, *web, *admin_token, *access_log, *seed, *out, *public_url;
 	long threads, max_body, items;
 	double grace;
 };
@@ -35,6 +37,7 @@ static const char usage[] =
     "  import catalog FILE   import a catalogue (all or nothing)\n"
     "  export catalog [FILE] write the catalogue as JSON Lines (default stdout)\n"
     "  gen catalog --items N write N generated implementations (benchmarks)\n"
+    "  oidc rotate-key       a new OpenID Connect signing key (the old one stays in JWKS)\n"
     "  routes                list the HTTP routes\n"
     "  version               print the version\n"
     "\n"
@@ -47,6 +50,8 @@ static const char usage[] =
     "  --max-body BYTES      [TONGBAN_MAX_BODY] default 1048576\n"
     "  --admin-token TOKEN   [TONGBAN_ADMIN_TOKEN] bootstrap administrator token\n"
     "  --access-log PATH|-   [TONGBAN_ACCESS_LOG] JSON lines, '-' = stdout, default none\n"
+    "  --public-url URL      [TONGBAN_PUBLIC_URL] the URL users reach this platform at: the\n"
+    "                        OpenID Connect issuer, default http://<listen address>\n"
     "  --grace SECONDS       [TONGBAN_GRACE] time for in-flight requests at SIGTERM, default 10\n"
     "  --seed FILE           seed catalogue for gen (default data/demo/catalog.json)\n"
     "  --items N             number of implementations for gen\n";
@@ -77,6 +82,7 @@ static int parse(int argc, char **argv, struct config *cfg, char **args, int *na
 	cfg->web = env_or("TONGBAN_WEB", "web/dist");
 	cfg->admin_token = env_or("TONGBAN_ADMIN_TOKEN", NULL);
 	cfg->access_log = env_or("TONGBAN_ACCESS_LOG", NULL);
+	cfg->public_url = env_or("TONGBAN_PUBLIC_URL", NULL);
 	cfg->seed = "data/demo/catalog.json";
 	cfg->out = NULL;
 	cfg->items = 0;
@@ -125,6 +131,8 @@ static int parse(int argc, char **argv, struct config *cfg, char **args, int *na
 			cfg->web = val;
 		else if (!strcmp(name, "--admin-token"))
 			cfg->admin_token = val;
+		else if (!strcmp(name, "--public-url"))
+			cfg->public_url = val;
 		else if (!strcmp(name, "--access-log"))
 			cfg->access_log = val;
 		else if (!strcmp(name, "--seed"))
@@ -165,6 +173,55 @@ static int open_store(const struct config *cfg, struct tb_store **s)
 	return 0;
 }
 
+/* The OpenID Connect provider's settings: the issuer and the key that seals its signing
+ * keys. The issuer is filled in by oidc_issuer once the listening port is known. */
+static char oidc_issuer_buf[512];
+static struct tb_seal_key oidc_keys;
+static struct tb_oidc_config oidc_cfg = {.issuer = oidc_issuer_buf, .keys = &oidc_keys};
+
+static int oidc_setup(const struct config *cfg, struct tb_store *store)
+{
+	/* TEMPORARY until the identity core's master key lands (branch identity): a fixed
+	 * development key. */
+	uint8_t master[32];
+	memset(master, 0x5a, sizeof(master));
+	tb_seal_key_derive(&oidc_keys, master, sizeof(master));
+	if (cfg->public_url) {
+		size_t n = strlen(cfg->public_url);
+		while (n && cfg->public_url[n - 1] == '/')
+			n--;
+		if (strncmp(cfg->public_url, "http://", 7) &&
+		    strncmp(cfg->public_url, "https://", 8)) {
+			fprintf(stderr,
+				"tongban: --public-url must begin with http:// or https://\n");
+			return 1;
+		}
+		snprintf(oidc_issuer_buf, sizeof(oidc_issuer_buf), "%.*s", (int)n, cfg->public_url);
+	}
+	struct tb_err err = {0};
+	if (tb_oidc_init(store, &oidc_cfg, &err)) {
+		fprintf(stderr, "tongban: %s\n", err.msg);
+		return 1;
+	}
+	return 0;
+}
+
+/* Without --public-url the issuer is http://<listen host>:<port actually bound>. */
+static void oidc_issuer(const struct config *cfg, uint16_t port)
+{
+	if (cfg->public_url)
+		return;
+	const char *colon = strrchr(cfg->listen, ':');
+	int hostlen = colon ? (int)(colon - cfg->listen) : 0;
+	const char *host = cfg->listen;
+	if (hostlen == 0) {
+		host = "127.0.0.1";
+		hostlen = 9;
+	}
+	snprintf(oidc_issuer_buf, sizeof(oidc_issuer_buf), "http://%.*s:%u", hostlen, host,
+		 (unsigned)port);
+}
+
 static int cmd_serve(const struct config *cfg)
 {
 	struct tb_store *store;
@@ -202,13 +259,20 @@ static int cmd_serve(const struct config *cfg)
 	signal(SIGPIPE, SIG_IGN);
 	tb_http_add_routes(tb_system_routes);
 	tb_http_add_routes(tb_catalog_routes);
+	tb_http_add_routes(tb_oidc_routes);
+	if (oidc_setup(cfg, store)) {
+		tb_store_free(store);
+		return 1;
+	}
 	struct tb_server *server;
 	struct tb_err err = {0};
 	if (tb_server_start(&app, cfg->listen, (unsigned)cfg->threads, &server, &err)) {
 		fprintf(stderr, "tongban: %s\n", err.msg);
+		tb_oidc_shutdown();
 		tb_store_free(store);
 		return 1;
 	}
+	oidc_issuer(cfg, tb_server_port(server));
 	tb_log(TB_LOG_INFO, "serve", "listening on %s (port %u, %ld threads, %s, portal %s)",
 	       cfg->listen, tb_server_port(server), cfg->threads, cfg->db,
 	       app.web_root ? app.web_root : "none");
@@ -216,6 +280,7 @@ static int cmd_serve(const struct config *cfg)
 	sigwait(&set, &sig);
 	tb_log(TB_LOG_INFO, "serve", "signal %d: finishing in-flight requests", sig);
 	tb_server_stop(server, cfg->grace);
+	tb_oidc_shutdown();
 	tb_store_free(store);
 	tb_log(TB_LOG_INFO, "serve", "stopped");
 	return 0;
@@ -304,10 +369,31 @@ static int cmd_gen(const struct config *cfg)
 	return rc ? 1 : 0;
 }
 
+static int cmd_oidc_rotate(const struct config *cfg)
+{
+	struct tb_store *store;
+	if (open_store(cfg, &store))
+		return 1;
+	struct tb_err err = {0};
+	char kid[32];
+	int rc = oidc_setup(cfg, store);
+	struct tb_db *db = rc ? NULL : tb_store_db(store, &err);
+	if (!rc && (!db || tb_oidc_rotate_key(db, kid, &err))) {
+		fprintf(stderr, "tongban: oidc rotate-key: %s\n", err.msg);
+		rc = 1;
+	}
+	if (!rc)
+		printf("new signing key %s; the previous one stays in the JWKS\n", kid);
+	tb_oidc_shutdown();
+	tb_store_free(store);
+	return rc;
+}
+
 static int cmd_routes(void)
 {
 	tb_http_add_routes(tb_system_routes);
 	tb_http_add_routes(tb_catalog_routes);
+	tb_http_add_routes(tb_oidc_routes);
 	const struct tb_route **routes;
 	size_t n = tb_http_routes(&routes);
 	for (size_t i = 0; i < n; i++)
@@ -352,6 +438,8 @@ int main(int argc, char **argv)
 		return cmd_export(&cfg, nargs == 3 ? args[2] : NULL);
 	if (!strcmp(cmd, "gen") && nargs == 2 && !strcmp(args[1], "catalog"))
 		return cmd_gen(&cfg);
+	if (!strcmp(cmd, "oidc") && nargs == 2 && !strcmp(args[1], "rotate-key"))
+		return cmd_oidc_rotate(&cfg);
 	fprintf(stderr, "tongban: unknown command: %s\n\n%s", cmd, usage);
 	return 2;
 }

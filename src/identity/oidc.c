@@ -1,5 +1,7 @@
 /* oidc.c: the OpenID Connect provider's logic (oidc.h, docs/oidc.md). */
 #include "identity/oidc.h"
+#include "identity/identity.h"
+#include "identity/internal.h"
 #include "base/jose.h"
 #include "base/jsonv.h"
 #include "base/log.h"
@@ -19,6 +21,11 @@ const char *const tb_oidc_scope_names[TB_OIDC_NSCOPES] = {"openid", "profile", "
 							  "enterprise"};
 
 static const struct tb_oidc_config *conf;
+
+static const struct tb_seal_key *seal_keys(void)
+{
+	return conf->keys ? conf->keys : idn_key();
+}
 
 /* ---- small helpers ---- */
 
@@ -123,7 +130,7 @@ static tb_rc secret_hash(const char *client_id, const char *secret, char hex[65]
 	tb_buf_init(&b, 1024);
 	tb_rc rc = tb_buf_printf(&b, "oidc client secret\n%s\n%s", client_id, secret);
 	if (!rc)
-		rc = tb_blind_index(conf->keys, b.data, b.len, hex);
+		rc = tb_blind_index(seal_keys(), b.data, b.len, hex);
 	tb_crypto_wipe(b.data, b.alloc);
 	tb_buf_release(&b);
 	return rc;
@@ -135,7 +142,7 @@ static tb_rc pairwise_sub(const char *client_id, int64_t user_id, char out[33])
 {
 	char buf[256], hex[65];
 	int n = snprintf(buf, sizeof(buf), "oidc sub\n%s\n%lld", client_id, (long long)user_id);
-	tb_rc rc = tb_blind_index(conf->keys, buf, (size_t)n, hex);
+	tb_rc rc = tb_blind_index(seal_keys(), buf, (size_t)n, hex);
 	if (!rc)
 		snprintf(out, 33, "%.32s", hex);
 	return rc;
@@ -255,7 +262,7 @@ static tb_rc key_open(const char *kid, const char *sealed_b64, struct tb_es256_k
 	int adlen = snprintf(ad, sizeof(ad), "%s%s", key_ad_prefix, kid);
 	tb_rc rc = tb_b64url_decode(sealed_b64, strlen(sealed_b64), &sealed);
 	if (!rc)
-		rc = tb_open(conf->keys, ad, (size_t)adlen, sealed.data, sealed.len, &pem);
+		rc = tb_open(seal_keys(), ad, (size_t)adlen, sealed.data, sealed.len, &pem);
 	if (!rc)
 		rc = tb_es256_private_from_pem(pem.data, pem.len, out);
 	if (pem.data)
@@ -306,7 +313,7 @@ static tb_rc key_create(struct tb_db *db, char kid_out[32])
 		goto done;
 	int adlen = snprintf(ad, sizeof(ad), "%s%s", key_ad_prefix, kid);
 	if ((rc = tb_es256_generate(&k)) || (rc = tb_es256_private_to_pem(k, &pem)) ||
-	    (rc = tb_seal(conf->keys, ad, (size_t)adlen, pem.data, pem.len, &sealed)) ||
+	    (rc = tb_seal(seal_keys(), ad, (size_t)adlen, pem.data, pem.len, &sealed)) ||
 	    (rc = tb_b64url_encode(sealed.data, sealed.len, &b64)))
 		goto done;
 	json_t *jwk = tb_es256_jwk(k, kid);
@@ -490,7 +497,10 @@ tb_rc tb_oidc_jwks(struct tb_db *db, json_t **out, struct tb_err *err)
 {
 	struct tb_stmt *st;
 	tb_rc rc =
-	    prep(db, &st, "SELECT public_jwk FROM oidc_keys ORDER BY created_at DESC, kid", "");
+	    prep(db, &st,
+		 "SELECT public_jwk FROM oidc_keys ORDER BY CASE WHEN retired_at IS NULL THEN 0 "
+		 "ELSE 1 END, created_at DESC, kid",
+		 "");
 	if (rc)
 		return tb_fail(err, rc, "", "jwks: %s", tb_db_errmsg(db));
 	json_t *keys = json_array();
@@ -1927,13 +1937,24 @@ tb_rc tb_oidc_end_session(struct tb_db *db, const char *id_token_hint,
 		tb_rc rc = tb_db_begin(db, true);
 		if (rc)
 			return tb_fail(err, rc, "", "cannot begin");
-		rc = exec(
-		    db, NULL,
-		    "UPDATE oidc_grants SET revoked_at = ? WHERE session_id = ? AND revoked_at "
-		    "IS NULL",
-		    "ii", (int64_t)now_s(), (int64_t)sid);
-		if (!rc && conf->end_session)
-			rc = conf->end_session(db, sid, err);
+		/* whose session: the grants made in it know (the subject is pairwise) */
+		struct tb_stmt *st;
+		bool row = false;
+		int64_t uid = 0;
+		rc = prep(db, &st, "SELECT user_id FROM oidc_grants WHERE session_id = ? LIMIT 1",
+			  "i", (int64_t)sid);
+		if (!rc) {
+			if (!(rc = tb_stmt_step(st, &row)) && row)
+				uid = tb_stmt_int(st, 0);
+			tb_stmt_done(st);
+		}
+		if (!rc)
+			rc = exec(db, NULL,
+				  "UPDATE oidc_grants SET revoked_at = ? WHERE session_id = ? AND "
+				  "revoked_at IS NULL",
+				  "ii", (int64_t)now_s(), (int64_t)sid);
+		if (!rc && uid && conf->end_session)
+			rc = conf->end_session(db, uid, sid, err);
 		if (rc) {
 			tb_db_rollback(db);
 			return err->msg[0] ? rc : tb_fail(err, rc, "", "cannot end the session");
@@ -1943,4 +1964,45 @@ tb_rc tb_oidc_end_session(struct tb_db *db, const char *id_token_hint,
 		res->end_current = u && u->session_id == sid;
 	}
 	return TB_OK;
+}
+
+/* ---- what the identity block provides ---- */
+
+tb_rc tb_oidc_identity_claims(struct tb_db *db, int64_t user_id, unsigned scopes, bool full_id,
+			      const char *client_id, json_t *out, struct tb_err *err)
+{
+	unsigned flags = (scopes & TB_OIDC_PROFILE ? TB_CLAIMS_PROFILE : 0) |
+			 (scopes & TB_OIDC_PHONE ? TB_CLAIMS_PHONE : 0) |
+			 (scopes & TB_OIDC_IDCARD ? TB_CLAIMS_IDCARD : 0);
+	json_t *c = NULL;
+	tb_rc rc = tb_identity_claims(db, user_id, flags, full_id, &c, err);
+	if (rc)
+		return rc;
+	/* only the claims the scopes name: not the identity block's own sub, kind or acr */
+	static const char *const keep[] = {"name", "phone_number", "phone_number_verified",
+					   "id_number"};
+	for (size_t i = 0; i < TB_ARRAY_LEN(keep); i++) {
+		json_t *v = json_object_get(c, keep[i]);
+		if (v)
+			json_object_set(out, keep[i], v);
+	}
+	json_decref(c);
+	if (full_id && (scopes & TB_OIDC_IDCARD)) {
+		char detail[128];
+		snprintf(detail, sizeof(detail), "OIDC userinfo to client %s", client_id);
+		rc = tb_identity_audit(db, 0, "oidc.id_number.release", user_id,
+				       "the client is registered for the full ID number", detail);
+	}
+	return rc;
+}
+
+tb_rc tb_oidc_identity_end_session(struct tb_db *db, int64_t user_id, int64_t session_id,
+				   struct tb_err *err)
+{
+	tb_rc rc = tb_identity_session_end(db, user_id, session_id, now_s(), err);
+	if (rc == TB_ENOTFOUND) { /* already ended */
+		memset(err, 0, sizeof(*err));
+		return TB_OK;
+	}
+	return rc;
 }

@@ -42,16 +42,27 @@ extern const char *const tb_oidc_scope_names[TB_OIDC_NSCOPES];
 /* What the provider needs from the identity block, passed in so that the logic can be
  * tested with the real store and no server. */
 struct tb_oidc_config {
-	const char *issuer;		/* "https://sso.example" (no trailing slash) */
-	const struct tb_seal_key *keys; /* seals the signing keys, hashes client secrets */
+	const char *issuer; /* "https://sso.example" (no trailing slash) */
+	/* Seals the signing keys, hashes client secrets and pairwise subjects. NULL: the
+	 * identity block's data key (tb_identity_init first). */
+	const struct tb_seal_key *keys;
 	/* The claims of `scopes` (profile, phone, idcard) of a user, added to out. full_id:
 	 * the idcard scope releases the full number (the callee writes the audit record,
 	 * naming client_id as the reader). */
 	tb_rc (*claims)(struct tb_db *db, int64_t user_id, unsigned scopes, bool full_id,
 			const char *client_id, json_t *out, struct tb_err *err);
-	/* End a session (RP-initiated logout). */
-	tb_rc (*end_session)(struct tb_db *db, int64_t session_id, struct tb_err *err);
+	/* End a user's session (RP-initiated logout); one already ended is not an error. */
+	tb_rc (*end_session)(struct tb_db *db, int64_t user_id, int64_t session_id,
+			     struct tb_err *err);
 };
+
+/* The identity block's implementations of the two callbacks above (claims from
+ * tb_identity_claims with an audit record for each full ID number released; sessions
+ * ended with tb_identity_session_end). */
+tb_rc tb_oidc_identity_claims(struct tb_db *db, int64_t user_id, unsigned scopes, bool full_id,
+			      const char *client_id, json_t *out, struct tb_err *err);
+tb_rc tb_oidc_identity_end_session(struct tb_db *db, int64_t user_id, int64_t session_id,
+				   struct tb_err *err);
 
 /* Load (or create, on first start) the current signing key. Called once before the
  * server starts; cfg must outlive the provider. */

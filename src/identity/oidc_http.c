@@ -4,6 +4,7 @@
  * parameters on authorize (except for a bad client or redirect_uri: a 400 problem). */
 #include "identity/oidc_http.h"
 #include "identity/oidc.h"
+#include "identity/identity.h"
 #include "http/http.h"
 #include "base/jsonv.h"
 
@@ -14,29 +15,17 @@
 
 #include <sodium.h>
 
-#ifndef TB_ROLE_ALL
-/* Until the identity core's principal lands in http.h (branch identity): everyone is
- * anonymous and the admin routes keep the foundation's bootstrap token. */
-#define TB_OIDC_NO_PRINCIPAL   1
-#define TB_AUTH_USER	       TB_AUTH_ADMIN
-#define TB_AUTH_STAFF	       TB_AUTH_ADMIN
-#define TB_ROLE_PLATFORM_ADMIN 0
-#endif
-
 /* The request's logged-in user as the provider sees it. */
 static void user_of(struct tb_req *r, struct tb_oidc_user *u)
 {
 	memset(u, 0, sizeof(*u));
-#ifdef TB_OIDC_NO_PRINCIPAL
-	(void)r;
-	return;
-#else
 	const struct tb_principal *p = &r->principal;
 	if (p->kind == TB_PRINCIPAL_ANONYMOUS)
 		return;
 	u->user_id = p->user_id;
 	u->session_id = p->session_id;
-	u->auth_time = p->auth_time;
+	/* sessions have a fixed absolute lifetime from their login */
+	u->auth_time = p->expires_at - tb_identity_config()->session_ttl;
 	u->assurance = p->assurance;
 	u->aal = p->aal;
 	if (p->acting.capacity != TB_CAPACITY_NONE) {
@@ -45,7 +34,6 @@ static void user_of(struct tb_req *r, struct tb_oidc_user *u)
 		snprintf(u->acting_capacity, sizeof(u->acting_capacity), "%s",
 			 p->acting.capacity == TB_CAPACITY_LEGAL_REP ? "legal_rep" : "agent");
 	}
-#endif
 }
 
 static enum tb_oidc_lang lang_of(struct tb_req *r)
@@ -511,31 +499,18 @@ static void client_get(struct tb_req *r)
 		tb_http_reply_json(r, 200, out);
 }
 
-#ifdef TB_OIDC_NO_PRINCIPAL
-#define ROUTE(m, p, h, a, roles)                                                                   \
-	{                                                                                          \
-		m, p, h, a                                                                         \
-	}
-#else
-#define ROUTE(m, p, h, a, roles)                                                                   \
-	{                                                                                          \
-		m, p, h, a, roles                                                                  \
-	}
-#endif
-
 const struct tb_route tb_oidc_routes[] = {
-    ROUTE("GET", "/.well-known/openid-configuration", discovery, TB_AUTH_PUBLIC, 0),
-    ROUTE("GET", "/api/v1/oidc/jwks", jwks, TB_AUTH_PUBLIC, 0),
-    ROUTE("GET", "/api/v1/oidc/authorize", authorize, TB_AUTH_PUBLIC, 0),
-    ROUTE("POST", "/api/v1/oidc/token", token, TB_AUTH_PUBLIC, 0),
-    ROUTE("GET", "/api/v1/oidc/userinfo", userinfo, TB_AUTH_PUBLIC, 0),
-    ROUTE("POST", "/api/v1/oidc/userinfo", userinfo, TB_AUTH_PUBLIC, 0),
-    ROUTE("GET", "/api/v1/oidc/end_session", end_session, TB_AUTH_PUBLIC, 0),
-    ROUTE("GET", "/api/v1/oidc/consent/{id}", consent_get, TB_AUTH_USER, 0),
-    ROUTE("POST", "/api/v1/oidc/consent/{id}", consent_post, TB_AUTH_USER, 0),
-    ROUTE("POST", "/api/v1/oidc/clients", client_create, TB_AUTH_STAFF, TB_ROLE_PLATFORM_ADMIN),
-    ROUTE("GET", "/api/v1/oidc/clients", client_list, TB_AUTH_STAFF, TB_ROLE_PLATFORM_ADMIN),
-    ROUTE("GET", "/api/v1/oidc/clients/{client_id}", client_get, TB_AUTH_STAFF,
-	  TB_ROLE_PLATFORM_ADMIN),
-    {NULL, NULL, NULL, 0},
+    {"GET", "/.well-known/openid-configuration", discovery, TB_AUTH_PUBLIC, 0},
+    {"GET", "/api/v1/oidc/jwks", jwks, TB_AUTH_PUBLIC, 0},
+    {"GET", "/api/v1/oidc/authorize", authorize, TB_AUTH_PUBLIC, 0},
+    {"POST", "/api/v1/oidc/token", token, TB_AUTH_PUBLIC, 0},
+    {"GET", "/api/v1/oidc/userinfo", userinfo, TB_AUTH_PUBLIC, 0},
+    {"POST", "/api/v1/oidc/userinfo", userinfo, TB_AUTH_PUBLIC, 0},
+    {"GET", "/api/v1/oidc/end_session", end_session, TB_AUTH_PUBLIC, 0},
+    {"GET", "/api/v1/oidc/consent/{id}", consent_get, TB_AUTH_USER, 0},
+    {"POST", "/api/v1/oidc/consent/{id}", consent_post, TB_AUTH_USER, 0},
+    {"POST", "/api/v1/oidc/clients", client_create, TB_AUTH_STAFF, TB_ROLE_PLATFORM_ADMIN},
+    {"GET", "/api/v1/oidc/clients", client_list, TB_AUTH_STAFF, TB_ROLE_PLATFORM_ADMIN},
+    {"GET", "/api/v1/oidc/clients/{client_id}", client_get, TB_AUTH_STAFF, TB_ROLE_PLATFORM_ADMIN},
+    {NULL, NULL, NULL, 0, 0},
 };

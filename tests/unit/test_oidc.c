@@ -309,7 +309,7 @@ static void test_flow(void **state)
 	assert_int_equal(oe.status, 0);
 	const char *idt = json_string_value(json_object_get(out, "id_token"));
 	assert_non_null(idt);
-	char access[64], refresh[64];
+	char access[2048], refresh[64];
 	snprintf(access, sizeof(access), "%s",
 		 json_string_value(json_object_get(out, "access_token")));
 	snprintf(refresh, sizeof(refresh), "%s",

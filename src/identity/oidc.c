@@ -954,6 +954,11 @@ static tb_rc issue_code(struct tb_db *db, const struct pending *p, const struct 
 	free(acting);
 	if (!rc)
 		rc = exec(db, NULL, "DELETE FROM oidc_requests WHERE id = ?", "t", p->id);
+	/* codes are kept a day after they expire, so that a late replay is still
+	 * recognised (and revokes what the code gave); then they go */
+	if (!rc)
+		rc = exec(db, NULL, "DELETE FROM oidc_codes WHERE expires_at < ?", "i",
+			  (int64_t)(t - 86400));
 	if (rc)
 		return rc;
 	*location = with_query(a, p->redirect_uri, "code", code, "state", p->state, "iss",
@@ -1689,13 +1694,19 @@ static tb_rc grant_code(struct tb_db *db, const struct tb_oidc_token_params *p,
 		goto done;
 	}
 	g.client_id = c->client_id;
-	rc = exec(db, NULL,
-		  "INSERT INTO oidc_grants (family, client_id, user_id, session_id, scopes, "
-		  "auth_time, assurance, aal, acting, created_at, revoked_at) VALUES (?, ?, ?, ?, "
-		  "?, ?, ?, ?, ?, ?, NULL)",
-		  "ttiiiiiiti", g.family, g.client_id, g.user_id, g.session_id, (int64_t)g.scopes,
-		  (int64_t)g.auth_time, (int64_t)g.assurance, (int64_t)g.aal, g.acting,
+	/* refresh tokens past their 30 days go as new grants come */
+	rc = exec(db, NULL, "DELETE FROM oidc_refresh_tokens WHERE expires_at < ?", "i",
 		  (int64_t)now_s());
+	if (!rc)
+		rc =
+		    exec(db, NULL,
+			 "INSERT INTO oidc_grants (family, client_id, user_id, session_id, scopes, "
+			 "auth_time, assurance, aal, acting, created_at, revoked_at) VALUES (?, ?, "
+			 "?, ?, "
+			 "?, ?, ?, ?, ?, ?, NULL)",
+			 "ttiiiiiiti", g.family, g.client_id, g.user_id, g.session_id,
+			 (int64_t)g.scopes, (int64_t)g.auth_time, (int64_t)g.assurance,
+			 (int64_t)g.aal, g.acting, (int64_t)now_s());
 	if (!rc)
 		rc = issue_tokens(db, &g, g.scopes, nonce, out);
 done:

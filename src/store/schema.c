@@ -247,6 +247,7 @@ const struct tb_migration tb_migrations[] = {
      "  expires_at BIGINT NOT NULL,\n"
      "  used_at BIGINT,\n"
      "  family TEXT);\n"
+     "CREATE INDEX oidc_codes_expiry ON oidc_codes(expires_at);\n"
      /* a grant: what one authorization gave; its refresh tokens form one family that
       * is revoked as a whole */
      "CREATE TABLE oidc_grants (\n"
@@ -269,6 +270,7 @@ const struct tb_migration tb_migrations[] = {
      "  expires_at BIGINT NOT NULL,\n"
      "  used_at BIGINT);\n"
      "CREATE INDEX oidc_refresh_family ON oidc_refresh_tokens(family);\n"
+     "CREATE INDEX oidc_refresh_expiry ON oidc_refresh_tokens(expires_at);\n"
      "CREATE TABLE oidc_consents (\n"
      "  user_id BIGINT NOT NULL,\n"
      "  client_id TEXT NOT NULL REFERENCES oidc_clients(client_id),\n"

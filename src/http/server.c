@@ -407,7 +407,12 @@ static bool authorize(struct tb_req *r)
 	const struct tb_principal *p = &r->principal;
 	if (p->via_cookie && state_changing(r->method)) {
 		const char *csrf = tb_http_header(r, "X-CSRF-Token");
-		if (!csrf || !tb_http_token_equal(csrf, p->csrf_token)) {
+		if ((!csrf || !tb_http_token_equal(csrf, p->csrf_token)) &&
+		    r->route->auth == TB_AUTH_PUBLIC) {
+			/* a public route (logging in again, registering) goes on as if
+			 * anonymous: the cookie does not vouch for this request */
+			memset(&r->principal, 0, sizeof(r->principal));
+		} else if (!csrf || !tb_http_token_equal(csrf, p->csrf_token)) {
 			tb_http_reply_error(r, 403, "csrf", "X-CSRF-Token",
 					    "a request made with the session cookie that changes "
 					    "something must carry the X-CSRF-Token header of the "

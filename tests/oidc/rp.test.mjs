@@ -14,6 +14,7 @@ import { launch } from '../browser/lib.mjs';
 import { BASE, ZHANG, loginCookie, registerClient, uniqueId } from './lib.mjs';
 
 let rp, rpBase, browser;
+const via = []; // which pages the browser went through, reported as a diagnostic
 const seen = [];
 
 before(async () => {
@@ -40,6 +41,7 @@ async function loginInBrowser(page, context) {
     await page.locator('#login-login').fill(ZHANG.login);
     await page.locator('#login-password').fill(ZHANG.password);
     await page.locator('[data-test="login-submit"]').click();
+    via.push('portal login page');
     return null;
   }
   const s = await loginCookie(ZHANG);
@@ -47,6 +49,7 @@ async function loginInBrowser(page, context) {
   const next = new URL(page.url()).searchParams.get('next');
   assert.ok(next && next.startsWith('/api/v1/oidc/authorize?resume='), `next=${next}`);
   await page.goto(BASE + next);
+  via.push('login API + cookie');
   return s.csrf;
 }
 
@@ -56,6 +59,7 @@ async function consentInBrowser(page, csrf) {
   if (await allow.waitFor({ timeout: 5000 }).then(() => true, () => false)) {
     await page.locator('[data-test="consent-host"]').waitFor();
     await allow.click();
+    via.push('portal consent page');
     return;
   }
   const id = new URL(page.url()).searchParams.get('request');
@@ -65,9 +69,10 @@ async function consentInBrowser(page, csrf) {
   });
   assert.equal(res.status(), 200, await res.text());
   await page.goto((await res.json()).redirect_to);
+  via.push('consent API from the page');
 }
 
-test('openid-client: discovery → authorize in Chromium → token → ID token → userinfo → refresh → logout', async () => {
+test('openid-client: discovery → authorize in Chromium → token → ID token → userinfo → refresh → logout', async (t) => {
   const reg = await registerClient({
     client_id: uniqueId('rp'), name: '广州市市场监督管理局（测试）', type: 'confidential',
     redirect_uris: [`${rpBase}/cb`], post_logout_redirect_uris: [`${rpBase}/bye`],
@@ -136,4 +141,5 @@ test('openid-client: discovery → authorize in Chromium → token → ID token 
   assert.equal(session.authenticated, false);
   await assert.rejects(client.fetchUserInfo(config, refreshed.access_token, claims.sub));
   await context.close();
+  t.diagnostic(`signed in through: ${via.join(', ')}`);
 });

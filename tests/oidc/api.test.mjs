@@ -128,6 +128,33 @@ describe('authorization endpoint', () => {
     r = await get(authorizeUrl({ ...base(), prompt: 'none' }));
     assert.equal(new URL(r.location).searchParams.get('error'), 'login_required');
   });
+  test('logged in but prompt=login, or max_age passed: to /login with prompt=login', async () => {
+    for (const extra of [{ prompt: 'login' }, { max_age: '0' }]) {
+      await new Promise((r) => setTimeout(r, extra.max_age ? 1100 : 0)); // a login at least 1 s old
+      const r = await get(authorizeUrl({ ...base(), ...extra }), { authorization: `Bearer ${zhang}` });
+      assert.equal(r.status, 302, JSON.stringify(extra));
+      assert.match(r.location, /^\/login\?next=%2Fapi%2Fv1%2Foidc%2Fauthorize%3Fresume%3D[^&]+&prompt=login$/);
+    }
+  });
+  test('a public client: code with PKCE and no secret', async () => {
+    const p = pkce();
+    const c = await authorizeCode(zhang, {
+      response_type: 'code', client_id: pub.client_id, redirect_uri: 'http://127.0.0.1:7/cb', scope: 'openid profile',
+      state: 's', code_challenge: p.challenge, code_challenge_method: 'S256',
+    });
+    let t = await token({ grant_type: 'authorization_code', code: c.code, redirect_uri: 'http://127.0.0.1:7/cb', client_id: pub.client_id });
+    assert.equal(t.json.error, 'invalid_grant', 'no verifier');
+    const c2 = await authorizeCode(zhang, {
+      response_type: 'code', client_id: pub.client_id, redirect_uri: 'http://127.0.0.1:7/cb', scope: 'openid profile',
+      state: 's', code_challenge: p.challenge, code_challenge_method: 'S256',
+    });
+    t = await token({ grant_type: 'authorization_code', code: c2.code, redirect_uri: 'http://127.0.0.1:7/cb', client_id: pub.client_id, code_verifier: p.verifier });
+    assert.equal(t.status, 200, JSON.stringify(t.json));
+    assert.ok(t.json.id_token && t.json.refresh_token);
+    const ui = await get(`${BASE}/api/v1/oidc/userinfo`, { authorization: `Bearer ${t.json.access_token}` });
+    assert.equal(ui.json.name, ZHANG.name);
+    assert.equal(ui.json.phone_number, undefined, 'phone was not asked for');
+  });
   test('no consent yet: to /consent; prompt=none: consent_required; deny: access_denied', async () => {
     let r = await get(authorizeUrl({ ...base(), prompt: 'none' }), { authorization: `Bearer ${li}` });
     assert.equal(new URL(r.location).searchParams.get('error'), 'consent_required');

@@ -153,6 +153,7 @@ oidc_run() {
 }
 suite oidc oidc_run "sqlite:$tmp/oidc.db" oidc
 oidc_pg() {
+  [ -f "$tmp/pg/port" ] || pg_start "$tmp/pg" || { echo "cannot start PostgreSQL"; return 1; }
   local db; db=$(pg_createdb "$tmp/pg" oidc) || return 1
   oidc_run "$db" oidc-pg
 }

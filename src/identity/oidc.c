@@ -5,6 +5,7 @@
 #include "base/jose.h"
 #include "base/jsonv.h"
 #include "base/log.h"
+#include "base/text.h"
 #include "store/store.h"
 
 #include <ctype.h>
@@ -1079,6 +1080,11 @@ static const char *authz_check(const struct tb_oidc_authz_params *q, const struc
 	}
 	if (q->nonce && strlen(q->nonce) > 512) {
 		*why = "nonce is longer than 512 characters";
+		return "invalid_request";
+	}
+	/* the nonce goes into a JSON token: it must be text */
+	if (q->nonce && !tb_utf8_valid(q->nonce, strlen(q->nonce))) {
+		*why = "nonce is not UTF-8 text";
 		return "invalid_request";
 	}
 	const char *method = q->code_challenge_method;

@@ -111,6 +111,11 @@ describe('authorization endpoint', () => {
     assert.equal(u.searchParams.get('state'), 'xyz');
     assert.equal(u.searchParams.get('iss'), BASE);
   });
+  test('a nonce that is not UTF-8 text: invalid_request', async () => {
+    const r = await get(authorizeUrl(base()).concat('&nonce=%FF%FE'), { authorization: `Bearer ${zhang}` });
+    assert.equal(r.status, 302);
+    assert.equal(new URL(r.location).searchParams.get('error'), 'invalid_request');
+  });
   test('a public client must use PKCE', async () => {
     const r = await get(authorizeUrl({ response_type: 'code', client_id: pub.client_id, redirect_uri: 'http://127.0.0.1:7/cb', scope: 'openid' }));
     assert.equal(new URL(r.location).searchParams.get('error'), 'invalid_request');

@@ -28,7 +28,7 @@ struct config {
 	const char *listen, *db, *web, *access_log, *seed, *out, *public_url;
 	const char *key_file, *id_registry, *name, *id_number, *phone;
 	long threads, max_body, items, session_ttl, session_idle;
-	bool cookie_secure;
+	bool cookie_secure, trust_proxy;
 	double grace;
 };
 
@@ -62,6 +62,8 @@ static const char usage[] =
     "  --session-ttl SECONDS [TONGBAN_SESSION_TTL] absolute session lifetime, default 43200\n"
     "  --session-idle SECONDS [TONGBAN_SESSION_IDLE] idle timeout, default 1800\n"
     "  --cookie-secure       [TONGBAN_COOKIE_SECURE=1] mark the session cookie Secure\n"
+    "  --trust-proxy         [TONGBAN_TRUST_PROXY=1] the client address is the last of\n"
+    "                        X-Forwarded-For (behind HAProxy/nginx only)\n"
     "  --access-log PATH|-   [TONGBAN_ACCESS_LOG] JSON lines, '-' = stdout, default none\n"
     "  --public-url URL      [TONGBAN_PUBLIC_URL] the URL users reach this platform at: the\n"
     "                        OpenID Connect issuer, default http://<listen address>\n"
@@ -96,6 +98,7 @@ static int parse(int argc, char **argv, struct config *cfg, char **args, int *na
 	cfg->key_file = env_or("TONGBAN_KEY_FILE", "var/tongban.key");
 	cfg->id_registry = env_or("TONGBAN_ID_REGISTRY", NULL);
 	cfg->cookie_secure = !strcmp(env_or("TONGBAN_COOKIE_SECURE", "0"), "1");
+	cfg->trust_proxy = !strcmp(env_or("TONGBAN_TRUST_PROXY", "0"), "1");
 	cfg->name = cfg->id_number = cfg->phone = NULL;
 	cfg->access_log = env_or("TONGBAN_ACCESS_LOG", NULL);
 	cfg->public_url = env_or("TONGBAN_PUBLIC_URL", NULL);
@@ -133,6 +136,10 @@ static int parse(int argc, char **argv, struct config *cfg, char **args, int *na
 		}
 		if (!strcmp(a, "--cookie-secure")) {
 			cfg->cookie_secure = true;
+			continue;
+		}
+		if (!strcmp(a, "--trust-proxy")) {
+			cfg->trust_proxy = true;
 			continue;
 		}
 		const char *val = NULL;
@@ -289,6 +296,7 @@ static int cmd_serve(const struct config *cfg)
 	    .store = store,
 	    .web_root = NULL,
 	    .authenticate = tb_identity_authenticate,
+	    .trust_proxy = cfg->trust_proxy,
 	    .max_body = (size_t)cfg->max_body,
 	    .access_log_fd = -1,
 	};

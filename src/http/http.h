@@ -100,6 +100,9 @@ struct tb_app {
 	 * answered as a problem. NULL: everyone is anonymous. Wired by main.c to the
 	 * identity block, so that http does not depend on it. */
 	tb_rc (*authenticate)(struct tb_req *r, struct tb_err *err);
+	/* Behind a proxy (HAProxy `option forwardfor`, nginx): the client is the last
+	 * address of X-Forwarded-For. Only set when nothing else can reach the port. */
+	bool trust_proxy;
 	size_t max_body;   /* bytes */
 	int access_log_fd; /* -1: none */
 };
@@ -156,7 +159,8 @@ const char *tb_http_param(struct tb_req *r, const char *name); /* path parameter
 const char *tb_http_query(struct tb_req *r, const char *name); /* query string */
 const char *tb_http_header(struct tb_req *r, const char *name);
 const char *tb_http_cookie(struct tb_req *r, const char *name);
-/* The peer's address as text ("127.0.0.1", "::1"), "" if unknown. */
+/* The client's address as text ("127.0.0.1", "::1"), "" if unknown: the peer, or
+ * with app->trust_proxy the last address of X-Forwarded-For when there is one. */
 void tb_http_client_ip(struct tb_req *r, char out[64]);
 /* This thread's database connection; on failure replies 503 and returns NULL. */
 struct tb_db *tb_http_db(struct tb_req *r);

@@ -98,9 +98,28 @@ const char *tb_http_cookie(struct tb_req *r, const char *name)
 	return MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, name);
 }
 
+/* The last element of an X-Forwarded-For list, if it looks like an address. */
+static bool forwarded_for(const char *xff, char out[64])
+{
+	const char *last = strrchr(xff, ',');
+	last = last ? last + 1 : xff;
+	while (*last == ' ' || *last == '\t')
+		last++;
+	size_t n = strcspn(last, " \t");
+	if (n == 0 || n >= 64 || strspn(last, "0123456789abcdefABCDEF.:") < n)
+		return false;
+	memcpy(out, last, n);
+	out[n] = 0;
+	return true;
+}
+
 void tb_http_client_ip(struct tb_req *r, char out[64])
 {
 	out[0] = 0;
+	const char *xff =
+	    r->app && r->app->trust_proxy ? tb_http_header(r, "X-Forwarded-For") : NULL;
+	if (xff && forwarded_for(xff, out))
+		return;
 	const union MHD_ConnectionInfo *ci =
 	    r->conn ? MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS) : NULL;
 	if (ci && ci->client_addr &&

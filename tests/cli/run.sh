@@ -95,6 +95,25 @@ check "SIGTERM stops the server with exit 0" test $rc -eq 0
 out=$("$bin" serve --listen 127.0.0.1:0 --db "sqlite:/proc/nope/x.db" 2>&1); rc=$?
 check "an unusable database path fails at start with a message" bash -c "[ $rc -ne 0 ] && grep -q 'database' <<<\"\$1\"" _ "$out"
 
+# --- the client address (login failures per address, the sessions list): the peer,
+# or behind a proxy (--trust-proxy) the last X-Forwarded-For address
+"$bin" import people data/demo/people.json --db "sqlite:$db" >/dev/null
+ip_seen() { # ip_seen: the masked address of a new bearer session made with X-Forwarded-For
+  local body tok
+  body=$(curl -s -X POST "$SERVER_URL/api/v1/auth/login" -H 'content-type: application/json' \
+    -H 'X-Forwarded-For: 198.51.100.7, 203.0.113.9' \
+    -d '{"login":"13912340005","password":"Qianqi@2026","bearer":true}')
+  tok=$(node -e 'console.log(JSON.parse(process.argv[1]).access_token)' "$body")
+  curl -s "$SERVER_URL/api/v1/sessions" -H "Authorization: Bearer $tok" |
+    node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.parse(s).items.find((i) => i.current).ip))'
+}
+start_server "$bin" "sqlite:$db" "$tmp/s3.log"
+got=$(ip_seen); stop_server
+check "without --trust-proxy X-Forwarded-For is ignored (got $got)" test "$got" = "127.0.*.*"
+start_server "$bin" "sqlite:$db" "$tmp/s4.log" --trust-proxy
+got=$(ip_seen); stop_server
+check "with --trust-proxy the client is the last X-Forwarded-For address (got $got)" test "$got" = "203.0.*.*"
+
 # --- an in-flight request finishes after SIGTERM: a slow upload is still answered
 start_server "$bin" "sqlite:$db" "$tmp/s2.log"
 port=${SERVER_URL##*:}

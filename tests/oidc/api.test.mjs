@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import {
-  ADMIN, BASE, LI, ZHANG, ageCode, authorizeCode, authorizeUrl, get, loginBearer, pkce, registerClient,
+  ADMIN, AUDITOR, BASE, LI, ZHANG, ageCode, loginStaff, authorizeCode, authorizeUrl, get, loginBearer, pkce, registerClient,
   token, uniqueId,
 } from './lib.mjs';
 
@@ -292,6 +292,29 @@ describe('token endpoint', () => {
     assert.equal((await res.json()).error, 'invalid_request');
     const dup = await fetch(`${BASE}/api/v1/oidc/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&grant_type=client_credentials' });
     assert.equal((await dup.json()).error, 'invalid_request');
+  });
+});
+
+describe('full ID number', () => {
+  test('a client registered for it gets the full number, and the release is audited', async () => {
+    const full = await registerClient({
+      client_id: uniqueId('full'), name: '不动产登记（需完整证件号）', type: 'confidential',
+      redirect_uris: [REDIRECT], scopes: ['openid', 'idcard'], full_id_number: true,
+    });
+    const p = pkce();
+    const c = await authorizeCode(zhang, {
+      response_type: 'code', client_id: full.client_id, redirect_uri: REDIRECT, scope: 'openid idcard',
+      state: 's', code_challenge: p.challenge, code_challenge_method: 'S256',
+    });
+    const t = await token({ grant_type: 'authorization_code', code: c.code, redirect_uri: REDIRECT, code_verifier: p.verifier }, [full.client_id, full.client_secret]);
+    const ui = await get(`${BASE}/api/v1/oidc/userinfo`, { authorization: `Bearer ${t.json.access_token}` });
+    assert.equal(ui.json.id_number, ZHANG.login);
+    const auditor = await loginStaff(AUDITOR);
+    const log = await get(`${BASE}/api/v1/audit?per_page=100`, { authorization: `Bearer ${auditor}` });
+    assert.equal(log.status, 200);
+    const rec = log.json.items.find((a) => a.action === 'oidc.id_number.release' && a.detail.includes(full.client_id));
+    assert.ok(rec, 'an audit record names the client');
+    assert.equal(typeof rec.target_user, 'number');
   });
 });
 

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 export const BASE = (process.env.TONGBAN_URL || 'http://127.0.0.1:8080').replace(/\/$/, '');
 export const ADMIN = process.env.TONGBAN_ADMIN_TOKEN || '';
 export const ZHANG = { login: '440106199001011235', password: 'Zhangsan@2026', name: '张三', phone: '13912340001' };
+export const AUDITOR = { login: '440306199111110091', password: 'Auditor@2026', totp: 'AUDITORAAAAAAAAAAUDITORAAAAAAAAA' };
 export const LI = { login: '440304198505050012', password: 'Lisi@2026!', name: '李四' };
 
 let seq = 0;
@@ -109,4 +110,16 @@ export function ageCode(code) {
   const sql = `UPDATE oidc_codes SET expires_at = expires_at - 61 WHERE code_hash = '${hash}'`;
   if (db.startsWith('postgres')) execFileSync('psql', ['-q', '-v', 'ON_ERROR_STOP=1', db, '-c', sql]);
   else execFileSync('sqlite3', ['-cmd', '.timeout 5000', db.replace(/^sqlite:/, ''), sql]);
+}
+
+/** A bearer session of a staff member, with a TOTP code from oathtool. */
+export async function loginStaff(who) {
+  const totp = execFileSync('oathtool', ['--totp', '-b', who.totp]).toString().trim();
+  const res = await fetch(`${BASE}/api/v1/auth/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ login: who.login, password: who.password, kind: 'staff', totp, bearer: true }),
+  });
+  const body = await res.json();
+  if (res.status !== 200 || !body.access_token) throw new Error(`staff login ${who.login}: ${res.status} ${JSON.stringify(body)}`);
+  return body.access_token;
 }

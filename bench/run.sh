@@ -6,7 +6,8 @@
 #      same transaction on the same PostgreSQL server (and the same C bench on SQLite);
 #   4. import rate of a generated catalogue (BENCH_ITEMS implementations, default 500000);
 #   5. search latency at that size against a LIKE scan of the same data;
-#   6. logins/s (Argon2id) against bare libsodium verification (bench/login.sh).
+#   6. logins/s (Argon2id) against bare libsodium verification (bench/login.sh);
+#   7. OIDC token endpoint against node's oidc-provider, same grant (bench/oidc.sh).
 # Loopback only; every load is bounded in time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -108,6 +109,11 @@ search_table=$($b/search_bench "sqlite:$work/big.db" "${BENCH_SEARCH_RUNS:-50}")
 echo "== login: POST /api/v1/auth/login vs crypto_pwhash_str_verify"
 login_row=$(bench/login.sh build "$work" "$DUR")
 
+echo "== OIDC token endpoint (bench/oidc.sh)"
+oidc_out=$(bench/oidc.sh)
+echo "$oidc_out"
+oidc_row=$(tail -1 <<<"$oidc_out")
+
 echo
 echo "| benchmark | tongban | reference | ratio |"
 echo "| --- | ---: | ---: | ---: |"
@@ -120,6 +126,7 @@ printf '| writes on PostgreSQL, 1 row/transaction, %s clients, rows/s | %.0f | p
 printf '| writes on SQLite, 1 row/transaction, %s clients, rows/s | %.0f | tongban on PostgreSQL %.0f | %.2fx |\n' "$CLIENTS" "$tb_w_sq" "$tb_w_pg" "$(ratio "$tb_w_sq" "$tb_w_pg")"
 printf '| catalogue import, rows/s | %s | | |\n' "$import_rate"
 echo "$login_row"
+echo "$oidc_row"
 echo
 echo "$search_table"
 echo

@@ -5,8 +5,10 @@ set -u
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 . scripts/pg.sh
-export TONGBAN_ADMIN_TOKEN=test-admin-token
 tmp=$(mktemp -d /tmp/tongban-check.XXXXXX)
+# one data key for every server and command of the run (sealed personal data)
+export TONGBAN_KEY_FILE=$tmp/data.key
+openssl rand -hex 32 >"$TONGBAN_KEY_FILE"; chmod 600 "$TONGBAN_KEY_FILE"
 trap 'kill $(jobs -p) 2>/dev/null; pg_stop "$tmp/pg"; rm -rf "$tmp"' EXIT
 passed=0 failed=0 suites=()
 
@@ -41,8 +43,11 @@ api_run() {
   local build=$1 name=$2
   local db=${3:-sqlite:$tmp/$name.db} log="$tmp/$name-server.log"
   "$build/tongban" import catalog "$catalog" --db "$db" >/dev/null || { echo "import failed"; return 1; }
+  "$build/tongban" import people data/demo/people.json --db "$db" >/dev/null || { echo "import people failed"; return 1; }
+  bootstrap_admin "$build/tongban" "$db" || return 1
   start_server "$build/tongban" "$db" "$log" --access-log "$tmp/$name-access.log" || return 1
   local rc=0
+  admin_login "$SERVER_URL" || rc=1
   node tests/api/run.mjs "$SERVER_URL" || rc=1
   if [ "${BROWSER:-}" = 1 ]; then
     TONGBAN_URL=$SERVER_URL node --test --test-concurrency=1 tests/browser/ || rc=1
@@ -100,8 +105,11 @@ api_pg_asan() (
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1
   db=$(pg_createdb "$tmp/pg" api_asan) || exit 1
   build/tongban import catalog "$catalog" --db "$db" >/dev/null || { echo "import failed"; exit 1; }
+  build/tongban import people data/demo/people.json --db "$db" >/dev/null || { echo "import people failed"; exit 1; }
+  bootstrap_admin build/tongban "$db" || exit 1
   log="$tmp/api-pg-asan-server.log" rc=0
   start_server build-asan/tongban "$db" "$log" || exit 1
+  admin_login "$SERVER_URL" || rc=1
   node tests/api/run.mjs "$SERVER_URL" || rc=1
   stop_server || { echo "the server did not stop cleanly on SIGTERM"; rc=1; }
   if grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$log"; then

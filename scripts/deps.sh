@@ -8,6 +8,7 @@ pkgs=(
   gcc make pkg-config meson ninja-build            # build
   libmicrohttpd-dev libjansson-dev libsqlite3-dev  # server
   libopencc-dev opencc libssl-dev libsodium-dev    # text folding, crypto
+  liboath-dev oathtool                             # TOTP (and its CLI for the tests)
   libpq-dev postgresql-15                          # PostgreSQL backend and its tests
   libcmocka-dev                                    # unit tests
   nodejs npm chromium fonts-noto-cjk               # portal build and browser tests

@@ -5,6 +5,8 @@
 #include "catalog/catalog.h"
 #include "catalog/catalog_http.h"
 #include "http/http.h"
+#include "identity/identity.h"
+#include "identity/identity_http.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -21,8 +23,10 @@
 #endif
 
 struct config {
-	const char *listen, *db, *web, *admin_token, *access_log, *seed, *out;
-	long threads, max_body, items;
+	const char *listen, *db, *web, *access_log, *seed, *out;
+	const char *key_file, *id_registry, *name, *id_number, *phone;
+	long threads, max_body, items, session_ttl, session_idle;
+	bool cookie_secure;
 	double grace;
 };
 
@@ -35,6 +39,10 @@ static const char usage[] =
     "  import catalog FILE   import a catalogue (all or nothing)\n"
     "  export catalog [FILE] write the catalogue as JSON Lines (default stdout)\n"
     "  gen catalog --items N write N generated implementations (benchmarks)\n"
+    "  import people FILE    import accounts (persons, staff, enterprises, agents)\n"
+    "  admin bootstrap --name N --id-number X --phone P\n"
+    "                        create the first platform administrator: prints a one-time\n"
+    "                        password and the TOTP secret (otpauth:// URI)\n"
     "  routes                list the HTTP routes\n"
     "  version               print the version\n"
     "\n"
@@ -45,7 +53,12 @@ static const char usage[] =
     "  --web DIR             [TONGBAN_WEB] the built portal, default web/dist\n"
     "  --threads N           [TONGBAN_THREADS] worker threads, default: CPUs x 2\n"
     "  --max-body BYTES      [TONGBAN_MAX_BODY] default 1048576\n"
-    "  --admin-token TOKEN   [TONGBAN_ADMIN_TOKEN] bootstrap administrator token\n"
+    "  --key-file PATH       [TONGBAN_KEY_FILE] data key sealing personal data (64 hex\n"
+    "                        chars), default var/tongban.key, created 0600 if missing\n"
+    "  --id-registry FILE    [TONGBAN_ID_REGISTRY] offline name+ID registry (assurance L2)\n"
+    "  --session-ttl SECONDS [TONGBAN_SESSION_TTL] absolute session lifetime, default 43200\n"
+    "  --session-idle SECONDS [TONGBAN_SESSION_IDLE] idle timeout, default 1800\n"
+    "  --cookie-secure       [TONGBAN_COOKIE_SECURE=1] mark the session cookie Secure\n"
     "  --access-log PATH|-   [TONGBAN_ACCESS_LOG] JSON lines, '-' = stdout, default none\n"
     "  --grace SECONDS       [TONGBAN_GRACE] time for in-flight requests at SIGTERM, default 10\n"
     "  --seed FILE           seed catalogue for gen (default data/demo/catalog.json)\n"
@@ -75,7 +88,10 @@ static int parse(int argc, char **argv, struct config *cfg, char **args, int *na
 	cfg->listen = env_or("TONGBAN_LISTEN", "127.0.0.1:8080");
 	cfg->db = env_or("TONGBAN_DB", "sqlite:var/tongban.db");
 	cfg->web = env_or("TONGBAN_WEB", "web/dist");
-	cfg->admin_token = env_or("TONGBAN_ADMIN_TOKEN", NULL);
+	cfg->key_file = env_or("TONGBAN_KEY_FILE", "var/tongban.key");
+	cfg->id_registry = env_or("TONGBAN_ID_REGISTRY", NULL);
+	cfg->cookie_secure = !strcmp(env_or("TONGBAN_COOKIE_SECURE", "0"), "1");
+	cfg->name = cfg->id_number = cfg->phone = NULL;
 	cfg->access_log = env_or("TONGBAN_ACCESS_LOG", NULL);
 	cfg->seed = "data/demo/catalog.json";
 	cfg->out = NULL;
@@ -85,6 +101,14 @@ static int parse(int argc, char **argv, struct config *cfg, char **args, int *na
 	    !parse_long(env_or("TONGBAN_MAX_BODY", "1048576"), 1024, 1L << 30, &cfg->max_body)) {
 		fprintf(stderr,
 			"tongban: TONGBAN_THREADS or TONGBAN_MAX_BODY is not a number in range\n");
+		return -1;
+	}
+	if (!parse_long(env_or("TONGBAN_SESSION_TTL", "43200"), 60, 30L * 86400,
+			&cfg->session_ttl) ||
+	    !parse_long(env_or("TONGBAN_SESSION_IDLE", "1800"), 10, 30L * 86400,
+			&cfg->session_idle)) {
+		fprintf(stderr, "tongban: TONGBAN_SESSION_TTL or TONGBAN_SESSION_IDLE is not a "
+				"number in range\n");
 		return -1;
 	}
 	long grace;
@@ -100,6 +124,10 @@ static int parse(int argc, char **argv, struct config *cfg, char **args, int *na
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			fputs(usage, stdout);
 			exit(0);
+		}
+		if (!strcmp(a, "--cookie-secure")) {
+			cfg->cookie_secure = true;
+			continue;
 		}
 		const char *val = NULL;
 		char name[64];
@@ -123,8 +151,20 @@ static int parse(int argc, char **argv, struct config *cfg, char **args, int *na
 			cfg->db = val;
 		else if (!strcmp(name, "--web"))
 			cfg->web = val;
-		else if (!strcmp(name, "--admin-token"))
-			cfg->admin_token = val;
+		else if (!strcmp(name, "--key-file"))
+			cfg->key_file = val;
+		else if (!strcmp(name, "--id-registry"))
+			cfg->id_registry = val;
+		else if (!strcmp(name, "--name"))
+			cfg->name = val;
+		else if (!strcmp(name, "--id-number"))
+			cfg->id_number = val;
+		else if (!strcmp(name, "--phone"))
+			cfg->phone = val;
+		else if (!strcmp(name, "--session-ttl") && parse_long(val, 60, 30L * 86400, &n))
+			cfg->session_ttl = n;
+		else if (!strcmp(name, "--session-idle") && parse_long(val, 10, 30L * 86400, &n))
+			cfg->session_idle = n;
 		else if (!strcmp(name, "--access-log"))
 			cfg->access_log = val;
 		else if (!strcmp(name, "--seed"))
@@ -165,15 +205,35 @@ static int open_store(const struct config *cfg, struct tb_store **s)
 	return 0;
 }
 
+static int identity_init(const struct config *cfg)
+{
+	struct tb_identity_config ic = {
+	    .key_file = cfg->key_file,
+	    .create_key = true,
+	    .registry_file = cfg->id_registry,
+	    .session_ttl = cfg->session_ttl,
+	    .session_idle = cfg->session_idle,
+	    .cookie_secure = cfg->cookie_secure,
+	};
+	struct tb_err err = {0};
+	if (tb_identity_init(&ic, &err)) {
+		fprintf(stderr, "tongban: identity: %s\n", err.msg);
+		return 1;
+	}
+	return 0;
+}
+
 static int cmd_serve(const struct config *cfg)
 {
 	struct tb_store *store;
+	if (identity_init(cfg))
+		return 1;
 	if (open_store(cfg, &store))
 		return 1;
 	struct tb_app app = {
 	    .store = store,
 	    .web_root = NULL,
-	    .admin_token = cfg->admin_token,
+	    .authenticate = tb_identity_authenticate,
 	    .max_body = (size_t)cfg->max_body,
 	    .access_log_fd = -1,
 	};
@@ -202,6 +262,7 @@ static int cmd_serve(const struct config *cfg)
 	signal(SIGPIPE, SIG_IGN);
 	tb_http_add_routes(tb_system_routes);
 	tb_http_add_routes(tb_catalog_routes);
+	tb_http_add_routes(tb_identity_routes);
 	struct tb_server *server;
 	struct tb_err err = {0};
 	if (tb_server_start(&app, cfg->listen, (unsigned)cfg->threads, &server, &err)) {
@@ -217,6 +278,7 @@ static int cmd_serve(const struct config *cfg)
 	tb_log(TB_LOG_INFO, "serve", "signal %d: finishing in-flight requests", sig);
 	tb_server_stop(server, cfg->grace);
 	tb_store_free(store);
+	tb_identity_shutdown();
 	tb_log(TB_LOG_INFO, "serve", "stopped");
 	return 0;
 }
@@ -304,10 +366,57 @@ static int cmd_gen(const struct config *cfg)
 	return rc ? 1 : 0;
 }
 
+static int cmd_import_people(const struct config *cfg, const char *path)
+{
+	struct tb_store *store;
+	if (identity_init(cfg) || open_store(cfg, &store))
+		return 1;
+	struct tb_err err = {0};
+	int count = 0;
+	tb_rc rc = tb_identity_import_people(store, path, &count, &err);
+	if (rc)
+		fprintf(stderr, "tongban: import %s: %s%s%s\n", path, err.field,
+			err.field[0] ? ": " : "", err.msg);
+	else
+		printf("imported %s: %d new accounts, enterprises and authorisations\n", path,
+		       count);
+	tb_store_free(store);
+	tb_identity_shutdown();
+	return rc ? 1 : 0;
+}
+
+static int cmd_bootstrap(const struct config *cfg)
+{
+	if (!cfg->name || !cfg->id_number || !cfg->phone) {
+		fprintf(stderr, "tongban: admin bootstrap needs --name, --id-number and --phone\n");
+		return 2;
+	}
+	struct tb_store *store;
+	if (identity_init(cfg) || open_store(cfg, &store))
+		return 1;
+	struct tb_err err = {0};
+	struct tb_staff_out out;
+	tb_rc rc = tb_identity_bootstrap(store, cfg->name, cfg->id_number, cfg->phone, &out, &err);
+	if (rc)
+		fprintf(stderr, "tongban: admin bootstrap: %s%s%s\n", err.field,
+			err.field[0] ? ": " : "", err.msg);
+	else
+		printf("platform administrator created (staff id %lld)\n"
+		       "login: %s (kind staff)\n"
+		       "password: %s\n"
+		       "totp: %s\n"
+		       "The password is shown once: change it after the first login.\n",
+		       (long long)out.id, cfg->id_number, out.password, out.totp_uri);
+	tb_store_free(store);
+	tb_identity_shutdown();
+	return rc ? 1 : 0;
+}
+
 static int cmd_routes(void)
 {
 	tb_http_add_routes(tb_system_routes);
 	tb_http_add_routes(tb_catalog_routes);
+	tb_http_add_routes(tb_identity_routes);
 	const struct tb_route **routes;
 	size_t n = tb_http_routes(&routes);
 	for (size_t i = 0; i < n; i++)
@@ -348,6 +457,10 @@ int main(int argc, char **argv)
 		return cmd_migrate(&cfg);
 	if (!strcmp(cmd, "import") && nargs == 3 && !strcmp(args[1], "catalog"))
 		return cmd_import(&cfg, args[2]);
+	if (!strcmp(cmd, "import") && nargs == 3 && !strcmp(args[1], "people"))
+		return cmd_import_people(&cfg, args[2]);
+	if (!strcmp(cmd, "admin") && nargs == 2 && !strcmp(args[1], "bootstrap"))
+		return cmd_bootstrap(&cfg);
 	if (!strcmp(cmd, "export") && nargs >= 2 && nargs <= 3 && !strcmp(args[1], "catalog"))
 		return cmd_export(&cfg, nargs == 3 ? args[2] : NULL);
 	if (!strcmp(cmd, "gen") && nargs == 2 && !strcmp(args[1], "catalog"))

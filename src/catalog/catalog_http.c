@@ -200,8 +200,27 @@ static void get_item(struct tb_req *r)
 	tb_http_reply_json(r, 200, out);
 }
 
+/* A guide is written by a platform admin, or a department admin of its department
+ * whose grant covers its region. */
+static bool may_write(struct tb_req *r, json_t *row)
+{
+	const char *dept = json_string_value(json_object_get(row, "department"));
+	const char *region = json_string_value(json_object_get(row, "region"));
+	if (tb_principal_has_role(&r->principal, TB_ROLE_PLATFORM_ADMIN, NULL, NULL) ||
+	    (dept && tb_principal_has_role(&r->principal, TB_ROLE_DEPT_ADMIN, dept,
+					   region ? region : NULL)))
+		return true;
+	tb_http_reply_error(r, 403, "forbidden", "department",
+			    "only a platform administrator or an administrator of department %s "
+			    "may write its guides",
+			    dept ? dept : "(none given)");
+	return false;
+}
+
 static void write_impl(struct tb_req *r, json_t *row, int must_exist)
 {
+	if (!may_write(r, row))
+		return;
 	struct tb_db *db = tb_http_db(r);
 	if (!db)
 		return;
@@ -209,7 +228,10 @@ static void write_impl(struct tb_req *r, json_t *row, int must_exist)
 	int version = 0;
 	tb_rc rc = tb_db_begin(db, true);
 	if (!rc)
-		rc = tb_catalog_put_impl(db, row, "admin", must_exist, &version, &err);
+		rc = tb_catalog_put_impl(
+		    db, row,
+		    tb_arena_printf(&r->arena, "staff:%lld", (long long)r->principal.user_id),
+		    must_exist, &version, &err);
 	if (!rc)
 		rc = tb_db_commit(db);
 	else
@@ -357,16 +379,18 @@ static void list_topics(struct tb_req *r)
 	answer(r, rc, &err, out);
 }
 
+#define CATALOG_ADMINS (TB_ROLE_PLATFORM_ADMIN | TB_ROLE_DEPT_ADMIN)
+
 const struct tb_route tb_catalog_routes[] = {
-    {"GET", "/api/v1/regions", list_regions, TB_AUTH_PUBLIC},
-    {"GET", "/api/v1/regions/{code}", get_region, TB_AUTH_PUBLIC},
-    {"GET", "/api/v1/departments", list_departments, TB_AUTH_PUBLIC},
-    {"GET", "/api/v1/topics", list_topics, TB_AUTH_PUBLIC},
-    {"GET", "/api/v1/items", list_items, TB_AUTH_PUBLIC},
-    {"POST", "/api/v1/items", create_item, TB_AUTH_ADMIN},
-    {"GET", "/api/v1/items/{code}", get_item, TB_AUTH_PUBLIC},
-    {"PUT", "/api/v1/items/{code}", update_item, TB_AUTH_ADMIN},
-    {"GET", "/api/v1/search", search, TB_AUTH_PUBLIC},
-    {"GET", "/api/v1/search/suggest", suggest, TB_AUTH_PUBLIC},
-    {NULL, NULL, NULL, 0},
+    {"GET", "/api/v1/regions", list_regions, TB_AUTH_PUBLIC, 0},
+    {"GET", "/api/v1/regions/{code}", get_region, TB_AUTH_PUBLIC, 0},
+    {"GET", "/api/v1/departments", list_departments, TB_AUTH_PUBLIC, 0},
+    {"GET", "/api/v1/topics", list_topics, TB_AUTH_PUBLIC, 0},
+    {"GET", "/api/v1/items", list_items, TB_AUTH_PUBLIC, 0},
+    {"POST", "/api/v1/items", create_item, TB_AUTH_STAFF, CATALOG_ADMINS},
+    {"GET", "/api/v1/items/{code}", get_item, TB_AUTH_PUBLIC, 0},
+    {"PUT", "/api/v1/items/{code}", update_item, TB_AUTH_STAFF, CATALOG_ADMINS},
+    {"GET", "/api/v1/search", search, TB_AUTH_PUBLIC, 0},
+    {"GET", "/api/v1/search/suggest", suggest, TB_AUTH_PUBLIC, 0},
+    {NULL, NULL, NULL, 0, 0},
 };

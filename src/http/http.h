@@ -13,22 +13,90 @@ struct tb_store;
 struct tb_db;
 struct tb_req;
 
-/* Who a route admits. The identity issue replaces ADMIN's bootstrap token with roles. */
-enum tb_auth { TB_AUTH_PUBLIC, TB_AUTH_ADMIN };
+/* Staff roles (docs/identity.md), as bits so that a route can admit several. */
+enum tb_role {
+	TB_ROLE_CLERK = 1u << 0,	  /* window clerk */
+	TB_ROLE_APPROVER = 1u << 1,	  /* 审批 */
+	TB_ROLE_DEPT_ADMIN = 1u << 2,	  /* department administrator */
+	TB_ROLE_SUPERVISOR = 1u << 3,	  /* 监察 */
+	TB_ROLE_PLATFORM_ADMIN = 1u << 4, /* the whole platform */
+	TB_ROLE_AUDITOR = 1u << 5,	  /* reads the audit log */
+};
+#define TB_ROLE_ALL 0x3fu
+/* "clerk" ... for one bit; NULL otherwise. */
+const char *tb_role_name(unsigned role);
+/* The bit for a name, 0 if unknown. */
+unsigned tb_role_from_name(const char *name);
+
+/* Who a route admits. The router answers 401 (anonymous) or 403 (wrong kind, no role
+ * in the route's mask) before the handler runs; handlers check jurisdiction. */
+enum tb_auth {
+	TB_AUTH_PUBLIC, /* anyone, logged in or not */
+	TB_AUTH_USER,	/* any logged-in principal */
+	TB_AUTH_PERSON, /* a natural person */
+	TB_AUTH_STAFF,	/* staff holding one of `roles` (0: any staff) */
+};
 
 struct tb_route {
 	const char *method;  /* "GET", "POST", ...; GET also answers HEAD */
 	const char *pattern; /* "/api/v1/items/{code}" */
 	void (*handler)(struct tb_req *r);
 	enum tb_auth auth;
+	unsigned roles; /* TB_AUTH_STAFF: a mask of enum tb_role */
 };
+
+/* ---- the principal: whose behalf a request acts on ---- */
+
+enum tb_principal_kind { TB_PRINCIPAL_ANONYMOUS, TB_PRINCIPAL_PERSON, TB_PRINCIPAL_STAFF };
+enum tb_capacity { TB_CAPACITY_NONE, TB_CAPACITY_LEGAL_REP, TB_CAPACITY_AGENT };
+
+#define TB_PRINCIPAL_MAX_GRANTS 16
+
+/* A role over a department (USCC; "" = every department) and a region (division code;
+ * "" = every region). A grant covers a target region equal to its own or below it. */
+struct tb_grant {
+	unsigned role; /* one enum tb_role bit */
+	char department[19];
+	char region[13];
+};
+
+struct tb_principal {
+	enum tb_principal_kind kind; /* ANONYMOUS: nobody logged in */
+	int64_t user_id, session_id;
+	int assurance; /* 1 self-declared, 2 checked against a registry, 3 in person */
+	int aal;       /* 1 password, 2 password + TOTP */
+	bool via_cookie, via_bearer;
+	long long expires_at; /* UNIX seconds: the session's absolute expiry */
+	char name[192];
+	char csrf_token[64]; /* cookie sessions: what X-CSRF-Token must carry */
+	struct {
+		enum tb_capacity capacity; /* NONE: acting for oneself */
+		int64_t enterprise_id;
+		char uscc[19];
+		char name[256];
+		char scope[512]; /* agents: "*" or comma-separated catalog codes */
+	} acting;
+	struct tb_grant grants[TB_PRINCIPAL_MAX_GRANTS];
+	int ngrants;
+};
+
+/* true when p is staff holding a role in `roles` through a grant that covers the
+ * department (NULL: any) and region (NULL: any): the grant's department is "" or equal,
+ * and its region is "" or region itself or an ancestor of it (tb_code_region_parent). */
+bool tb_principal_has_role(const struct tb_principal *p, unsigned roles, const char *department,
+			   const char *region);
 
 enum tb_lang { TB_LANG_ZH_CN, TB_LANG_ZH_HK, TB_LANG_EN };
 
 struct tb_app {
 	struct tb_store *store;
 	const char *web_root; /* NULL: no portal */
-	const char *admin_token;
+	/* Fills r->principal from the request's credentials (cookie tb_session or
+	 * Authorization: Bearer); leaves it anonymous when they are absent, unknown or
+	 * expired. Called only when a credential is present. An error (store down) is
+	 * answered as a problem. NULL: everyone is anonymous. Wired by main.c to the
+	 * identity block, so that http does not depend on it. */
+	tb_rc (*authenticate)(struct tb_req *r, struct tb_err *err);
 	size_t max_body;   /* bytes */
 	int access_log_fd; /* -1: none */
 };
@@ -50,6 +118,7 @@ struct tb_req {
 	int nparams;
 	struct tb_buf body;
 	bool body_too_big, started, replied;
+	struct tb_principal principal;
 	enum tb_lang lang;
 	double t0;
 	/* the response */
@@ -83,6 +152,9 @@ uint16_t tb_server_port(const struct tb_server *s);
 const char *tb_http_param(struct tb_req *r, const char *name); /* path parameter */
 const char *tb_http_query(struct tb_req *r, const char *name); /* query string */
 const char *tb_http_header(struct tb_req *r, const char *name);
+const char *tb_http_cookie(struct tb_req *r, const char *name);
+/* The peer's address as text ("127.0.0.1", "::1"), "" if unknown. */
+void tb_http_client_ip(struct tb_req *r, char out[64]);
 /* This thread's database connection; on failure replies 503 and returns NULL. */
 struct tb_db *tb_http_db(struct tb_req *r);
 

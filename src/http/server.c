@@ -93,6 +93,24 @@ const char *tb_http_header(struct tb_req *r, const char *name)
 	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
+const char *tb_http_cookie(struct tb_req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, name);
+}
+
+void tb_http_client_ip(struct tb_req *r, char out[64])
+{
+	out[0] = 0;
+	const union MHD_ConnectionInfo *ci =
+	    r->conn ? MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS) : NULL;
+	if (ci && ci->client_addr &&
+	    getnameinfo(ci->client_addr,
+			ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+							       : sizeof(struct sockaddr_in),
+			out, 64, NULL, 0, NI_NUMERICHOST))
+		out[0] = 0;
+}
+
 struct tb_db *tb_http_db(struct tb_req *r)
 {
 	struct tb_err err = {0};
@@ -166,6 +184,7 @@ static const char *status_title(unsigned status, enum tb_lang lang)
 	    {413, "请求内容过大", "Content Too Large"},
 	    {415, "不支持的内容类型", "Unsupported Media Type"},
 	    {422, "数据校验未通过", "Unprocessable Content"},
+	    {429, "尝试次数过多", "Too Many Requests"},
 	    {500, "服务器内部错误", "Internal Server Error"},
 	    {503, "服务暂不可用", "Service Unavailable"},
 	};
@@ -365,6 +384,70 @@ static enum tb_lang pick_lang(const char *al)
 	return TB_LANG_ZH_CN;
 }
 
+static bool state_changing(const char *method)
+{
+	return strcmp(method, "GET") && strcmp(method, "HEAD") && strcmp(method, "OPTIONS");
+}
+
+/* Who is asking, and may they: fills r->principal, checks the CSRF header of cookie
+ * requests that change state, then the route's declaration. Replies and returns false
+ * when the request stops here. */
+static bool authorize(struct tb_req *r)
+{
+	memset(&r->principal, 0, sizeof(r->principal));
+	if (r->app->authenticate &&
+	    (tb_http_header(r, "Authorization") || tb_http_cookie(r, "tb_session"))) {
+		struct tb_err err = {0};
+		tb_rc rc = r->app->authenticate(r, &err);
+		if (rc) {
+			tb_http_reply_rc(r, rc, &err);
+			return false;
+		}
+	}
+	const struct tb_principal *p = &r->principal;
+	if (p->via_cookie && state_changing(r->method)) {
+		const char *csrf = tb_http_header(r, "X-CSRF-Token");
+		if ((!csrf || !tb_http_token_equal(csrf, p->csrf_token)) &&
+		    r->route->auth == TB_AUTH_PUBLIC) {
+			/* a public route (logging in again, registering) goes on as if
+			 * anonymous: the cookie does not vouch for this request */
+			memset(&r->principal, 0, sizeof(r->principal));
+		} else if (!csrf || !tb_http_token_equal(csrf, p->csrf_token)) {
+			tb_http_reply_error(r, 403, "csrf", "X-CSRF-Token",
+					    "a request made with the session cookie that changes "
+					    "something must carry the X-CSRF-Token header of the "
+					    "session");
+			return false;
+		}
+	}
+	enum tb_auth need = r->route->auth;
+	if (need == TB_AUTH_PUBLIC)
+		return true;
+	if (p->kind == TB_PRINCIPAL_ANONYMOUS) {
+		tb_http_add_header(r, "WWW-Authenticate", "Bearer realm=\"tongban\"");
+		tb_http_reply_error(r, 401, "unauthorized", NULL,
+				    "this route needs a logged-in user (the session cookie or a "
+				    "bearer token)");
+		return false;
+	}
+	if (need == TB_AUTH_PERSON && p->kind != TB_PRINCIPAL_PERSON) {
+		tb_http_reply_error(r, 403, "forbidden", NULL, "this route is for persons");
+		return false;
+	}
+	if (need == TB_AUTH_STAFF) {
+		if (p->kind != TB_PRINCIPAL_STAFF) {
+			tb_http_reply_error(r, 403, "forbidden", NULL, "this route is for staff");
+			return false;
+		}
+		if (r->route->roles && !tb_principal_has_role(p, r->route->roles, NULL, NULL)) {
+			tb_http_reply_error(r, 403, "forbidden", NULL,
+					    "your roles do not include one this route needs");
+			return false;
+		}
+	}
+	return true;
+}
+
 static void dispatch(struct tb_req *r)
 {
 	const char *method = !strcmp(r->method, "HEAD") ? "GET" : r->method;
@@ -413,22 +496,8 @@ static void dispatch(struct tb_req *r)
 				    "the body is larger than %zu bytes", r->app->max_body);
 		return;
 	}
-	if (r->route->auth == TB_AUTH_ADMIN) {
-		const char *auth = tb_http_header(r, "Authorization");
-		const char *tok = auth && !strncasecmp(auth, "Bearer ", 7) ? auth + 7 : NULL;
-		if (!tok) {
-			tb_http_add_header(r, "WWW-Authenticate", "Bearer");
-			tb_http_reply_error(r, 401, "unauthorized", NULL,
-					    "this route needs an administrator's bearer token");
-			return;
-		}
-		if (!r->app->admin_token || !*r->app->admin_token ||
-		    !tb_http_token_equal(tok, r->app->admin_token)) {
-			tb_http_reply_error(r, 403, "forbidden", NULL,
-					    "the token does not grant administration");
-			return;
-		}
-	}
+	if (!authorize(r))
+		return;
 	r->route->handler(r);
 	if (!r->replied)
 		tb_http_reply_error(r, 500, "internal", NULL, "the handler gave no reply");

@@ -103,6 +103,95 @@ const struct tb_migration tb_migrations[] = {
       * codes) for words that no item has. docs/search.md. */
      "@fulltext item_fts(name, keywords, body, codes);\n"
      "@fulltext impl_fts(name, place, codes)"},
+    /* 3 identity (docs/identity.md). Personal data is sealed (base/crypto.h) with the
+     * table, column and row as associated data; *_index columns are blind indexes for
+     * lookup, *_masked the copy anyone but the holder sees. Times that are compared
+     * (sessions, lockouts) are UNIX seconds; the rest RFC 3339. */
+    {3, "identity",
+     "CREATE TABLE users (\n"
+     "  id INTEGER PRIMARY KEY,\n"
+     "  kind TEXT NOT NULL,\n" /* person | staff */
+     "  name TEXT NOT NULL,\n"
+     "  id_number_sealed TEXT NOT NULL,\n"
+     "  id_number_index TEXT NOT NULL,\n"
+     "  id_number_masked TEXT NOT NULL,\n"
+     "  phone_sealed TEXT,\n"
+     "  phone_index TEXT,\n"
+     "  phone_masked TEXT,\n"
+     "  password_hash TEXT NOT NULL,\n"
+     "  assurance INTEGER NOT NULL DEFAULT 1,\n"
+     "  assurance_by INTEGER,\n"
+     "  totp_sealed TEXT,\n"
+     "  totp_last_step BIGINT NOT NULL DEFAULT 0,\n"
+     "  department TEXT,\n"
+     "  region TEXT,\n"
+     "  created_at TEXT NOT NULL,\n"
+     "  updated_at TEXT NOT NULL);\n"
+     "CREATE UNIQUE INDEX users_id_number ON users(kind, id_number_index);\n"
+     "CREATE UNIQUE INDEX users_phone ON users(kind, phone_index);\n"
+     "CREATE TABLE staff_grants (\n"
+     "  id INTEGER PRIMARY KEY,\n"
+     "  user_id INTEGER NOT NULL REFERENCES users(id),\n"
+     "  role TEXT NOT NULL,\n"
+     "  department TEXT NOT NULL DEFAULT '',\n" /* '' = every department */
+     "  region TEXT NOT NULL DEFAULT '',\n"	/* '' = every region */
+     "  created_at TEXT NOT NULL);\n"
+     "CREATE INDEX staff_grants_user ON staff_grants(user_id);\n"
+     "CREATE TABLE sessions (\n"
+     "  id INTEGER PRIMARY KEY,\n"
+     "  token_hash TEXT NOT NULL UNIQUE,\n"
+     "  user_id INTEGER NOT NULL REFERENCES users(id),\n"
+     "  channel TEXT NOT NULL,\n" /* cookie | bearer */
+     "  aal INTEGER NOT NULL,\n"
+     "  acting_enterprise INTEGER,\n"
+     "  ip_masked TEXT NOT NULL DEFAULT '',\n"
+     "  user_agent TEXT NOT NULL DEFAULT '',\n"
+     "  created_at BIGINT NOT NULL,\n"
+     "  last_seen_at BIGINT NOT NULL,\n"
+     "  expires_at BIGINT NOT NULL,\n"
+     "  revoked_at BIGINT);\n"
+     "CREATE INDEX sessions_user ON sessions(user_id, revoked_at);\n"
+     /* failed logins per keyed hash of a login identifier (existing or not) and per
+      * source address: nodes are stateless, so the counts live here */
+     "CREATE TABLE login_failures (\n"
+     "  key TEXT PRIMARY KEY,\n"
+     "  failures INTEGER NOT NULL,\n"
+     "  window_start BIGINT NOT NULL,\n"
+     "  locked_until BIGINT NOT NULL DEFAULT 0);\n"
+     "CREATE TABLE enterprises (\n"
+     "  id INTEGER PRIMARY KEY,\n"
+     "  uscc TEXT NOT NULL UNIQUE,\n"
+     "  name TEXT NOT NULL,\n"
+     "  region TEXT NOT NULL,\n"
+     "  legal_rep_name TEXT NOT NULL,\n"
+     "  legal_rep_index TEXT NOT NULL,\n"
+     "  legal_rep_masked TEXT NOT NULL,\n"
+     "  created_by INTEGER REFERENCES users(id),\n"
+     "  created_at TEXT NOT NULL);\n"
+     "CREATE INDEX enterprises_legal_rep ON enterprises(legal_rep_index);\n"
+     /* agents a legal representative authorised; revoked grants stay */
+     "CREATE TABLE agent_grants (\n"
+     "  id INTEGER PRIMARY KEY,\n"
+     "  enterprise_id INTEGER NOT NULL REFERENCES enterprises(id),\n"
+     "  agent_index TEXT NOT NULL,\n"
+     "  agent_name TEXT NOT NULL,\n"
+     "  agent_masked TEXT NOT NULL,\n"
+     "  scope TEXT NOT NULL,\n"
+     "  expires_on TEXT NOT NULL,\n"
+     "  created_by INTEGER NOT NULL REFERENCES users(id),\n"
+     "  created_at TEXT NOT NULL,\n"
+     "  revoked_at TEXT,\n"
+     "  revoked_by INTEGER);\n"
+     "CREATE INDEX agent_grants_agent ON agent_grants(agent_index);\n"
+     "CREATE INDEX agent_grants_enterprise ON agent_grants(enterprise_id);\n"
+     "CREATE TABLE audit_log (\n"
+     "  id INTEGER PRIMARY KEY,\n"
+     "  at TEXT NOT NULL,\n"
+     "  actor INTEGER,\n"
+     "  action TEXT NOT NULL,\n"
+     "  target_user INTEGER,\n"
+     "  reason TEXT NOT NULL DEFAULT '',\n"
+     "  detail TEXT NOT NULL DEFAULT '')"},
 };
 
 const size_t tb_migrations_count = sizeof(tb_migrations) / sizeof(tb_migrations[0]);

@@ -18,7 +18,13 @@
 //   {"$every": pattern} (every element of an array), {"$some": pattern},
 //   {"$not": pattern}, {"$any": [patterns]}, {"$eq": value}, {"$var": "name"}.
 // save: {"name": "a.b.0.c"} keeps a value for later steps and cases; "{{name}}" in a
-//   path, header or body is replaced by it.
+//   path, header or body is replaced by it. save_headers: {"name": "header-name"} keeps a
+//   response header the same way.
+// Cookies: the steps of one case share a cookie jar (Set-Cookie in, Cookie out), as a
+//   browser would; "cookies": false in a request sends none.
+// TOTP: "{{totp:SECRET}}" (base32, or $name of a saved one) is the current code from
+//   oathtool, also kept as {{last_totp}}; "{{totp_wrong:SECRET}}" a code that is not.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -28,8 +34,17 @@ const filter = process.argv[3] || '';
 const dir = path.join(path.dirname(new URL(import.meta.url).pathname), 'cases');
 const vars = { admin_token: process.env.TONGBAN_ADMIN_TOKEN || 'test-admin-token' };
 
+function totp(secret, wrong) {
+  const sec = secret.startsWith('$') ? String(vars[secret.slice(1)]) : secret;
+  const code = execFileSync('oathtool', ['--totp', '-b', sec], { encoding: 'utf8' }).trim();
+  if (wrong) return [...code].map((d) => String((Number(d) + 5) % 10)).join('');
+  vars.last_totp = code;
+  return code;
+}
+
 const subst = (s) => typeof s === 'string'
-  ? s.replace(/\{\{(\w+)\}\}/g, (_, k) => (k in vars ? String(vars[k]) : `{{${k}}}`))
+  ? s.replace(/\{\{totp(_wrong)?:(\$?\w+)\}\}/g, (_, w, sec) => totp(sec, !!w))
+    .replace(/\{\{(\w+)\}\}/g, (_, k) => (k in vars ? String(vars[k]) : `{{${k}}}`))
   : s;
 const substDeep = (v) => Array.isArray(v) ? v.map(substDeep)
   : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, substDeep(x)]))
@@ -121,10 +136,12 @@ function rawRequest(url, pathRaw, method, headers) {
   });
 }
 
-async function runStep(step) {
+async function runStep(step, jar) {
   const req = substDeep(step.request);
   const method = req.method || 'GET';
   const headers = { ...(req.headers || {}) };
+  if (req.cookies !== false && jar.size && !Object.keys(headers).some((h) => h.toLowerCase() === 'cookie'))
+    headers.cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
   let body;
   if (req.json !== undefined) {
     body = JSON.stringify(req.json);
@@ -138,6 +155,12 @@ async function runStep(step) {
   } else {
     const r = await fetch(base + req.path, { method, headers, body, redirect: 'manual' });
     res = { status: r.status, headers: r.headers, text: await r.text() };
+    for (const c of r.headers.getSetCookie()) {
+      const [nv] = c.split(';');
+      const i = nv.indexOf('=');
+      const k = nv.slice(0, i).trim(), v = nv.slice(i + 1).trim();
+      if (!v || /max-age=0/i.test(c)) jar.delete(k); else jar.set(k, v);
+    }
   }
   const want = step.response || {};
   const errs = [];
@@ -161,6 +184,8 @@ async function runStep(step) {
   if (res.status >= 500 && want.status !== res.status) errs.push(`server error ${res.status}`);
   if (!errs.length && step.save && json !== undefined)
     for (const [name, p] of Object.entries(step.save)) vars[name] = get(json, p);
+  if (!errs.length && step.save_headers)
+    for (const [name, h] of Object.entries(step.save_headers)) vars[name] = res.headers.get(h);
   return errs;
 }
 
@@ -172,8 +197,9 @@ for (const f of files) {
   catch (e) { console.log(`not ok ${f}: bad case file: ${e.message}`); failed++; continue; }
   const steps = c.steps || [c];
   let errs = [];
+  const jar = new Map();
   for (let i = 0; i < steps.length && !errs.length; i++) {
-    try { errs = (await runStep(steps[i])).map((e) => (steps.length > 1 ? `step ${i + 1}: ${e}` : e)); }
+    try { errs = (await runStep(steps[i], jar)).map((e) => (steps.length > 1 ? `step ${i + 1}: ${e}` : e)); }
     catch (e) { errs = [`step ${i + 1}: ${e.message}`]; }
   }
   if (errs.length) { failed++; console.log(`not ok ${f} - ${c.name || ''}\n  ${errs.join('\n  ')}`); }

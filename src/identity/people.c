@@ -1,0 +1,170 @@
+/* people.c: `tongban import people FILE`: demo and migration data for accounts,
+ * sealed on the way in, in one transaction. Format (data/demo/people.json):
+ *   {"persons":     [{name, id_number, phone, password, assurance?}],
+ *    "staff":       [{name, id_number, phone, department?, region?, roles, password,
+ *                     totp_secret}],
+ *    "enterprises": [{name, uscc, region, legal_rep_id_number}],
+ *    "agents":      [{uscc, agent_id_number, agent_name, scope, expires_at}]}
+ * Accounts that exist (same ID number) are left as they are, so it can run twice. */
+#include "identity/internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+tb_rc idn_register_tx(struct tb_db *db, const struct tb_person_in *in, int level_min, int64_t *id,
+		      struct tb_err *err);
+
+static const char *s_of(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+/* The principal of the person holding id_number, as the legal rep acting. */
+static tb_rc person_principal(struct tb_db *db, const char *id_number, struct tb_principal *p,
+			      struct tb_err *err)
+{
+	char idn[19], idx[65];
+	memset(p, 0, sizeof(*p));
+	if (!idn_id_number(id_number, "legal_rep_id_number", idn, err))
+		return TB_EINVAL;
+	tb_rc rc = idn_index(idn, idx);
+	if (rc)
+		return rc;
+	struct tb_stmt *st;
+	bool row = false;
+	if ((rc = tb_db_prepare(db,
+				"SELECT id, name FROM users WHERE kind = 'person' AND "
+				"id_number_index = ?",
+				&st)))
+		return rc;
+	tb_stmt_bind_text(st, 1, idx);
+	if (!(rc = tb_stmt_step(st, &row)) && row) {
+		p->kind = TB_PRINCIPAL_PERSON;
+		p->user_id = tb_stmt_int(st, 0);
+		snprintf(p->name, sizeof(p->name), "%s", tb_stmt_text(st, 1));
+	}
+	tb_stmt_done(st);
+	if (!rc && !row)
+		rc = tb_fail(err, TB_EINVAL, "legal_rep_id_number",
+			     "the legal representative must be among the persons");
+	return rc;
+}
+
+static tb_rc import_all(struct tb_db *db, json_t *doc, int *count, struct tb_err *err)
+{
+	size_t i;
+	json_t *v;
+	tb_rc rc = TB_OK;
+	json_array_foreach(json_object_get(doc, "persons"), i, v)
+	{
+		struct tb_person_in in = {s_of(v, "name"), s_of(v, "id_number"), s_of(v, "phone"),
+					  s_of(v, "password")};
+		int64_t id;
+		json_int_t level = json_integer_value(json_object_get(v, "assurance"));
+		if ((rc = idn_register_tx(db, &in, (int)level, &id, err)))
+			return tb_fail(err, rc, err->field, "persons[%zu]: %s", i, err->msg);
+		*count += id != 0;
+	}
+	json_array_foreach(json_object_get(doc, "staff"), i, v)
+	{
+		struct tb_staff_in in = {.name = s_of(v, "name"),
+					 .id_number = s_of(v, "id_number"),
+					 .phone = s_of(v, "phone"),
+					 .department = s_of(v, "department"),
+					 .region = s_of(v, "region"),
+					 .password = s_of(v, "password"),
+					 .totp_secret = s_of(v, "totp_secret")};
+		size_t j;
+		json_t *role;
+		json_array_foreach(json_object_get(v, "roles"), j, role) in.roles |=
+		    tb_role_from_name(json_string_value(role));
+		struct tb_staff_out out;
+		rc = tb_identity_staff_create(db, &in, 0, &out, err);
+		if (rc == TB_ECONFLICT && !strcmp(err->field, "id_number"))
+			continue;
+		if (rc)
+			return tb_fail(err, rc, err->field, "staff[%zu]: %s", i, err->msg);
+		(*count)++;
+	}
+	json_array_foreach(json_object_get(doc, "enterprises"), i, v)
+	{
+		struct tb_principal p;
+		if ((rc = person_principal(db, s_of(v, "legal_rep_id_number"), &p, err)))
+			return tb_fail(err, rc, err->field, "enterprises[%zu]: %s", i, err->msg);
+		struct tb_enterprise_in in = {s_of(v, "name"), s_of(v, "uscc"), p.name,
+					      s_of(v, "legal_rep_id_number"), s_of(v, "region")};
+		json_t *out = NULL;
+		rc = tb_identity_enterprise_create(db, &p, &in, &out, err);
+		json_decref(out);
+		if (rc == TB_ECONFLICT)
+			continue;
+		if (rc)
+			return tb_fail(err, rc, err->field, "enterprises[%zu]: %s", i, err->msg);
+		(*count)++;
+	}
+	json_array_foreach(json_object_get(doc, "agents"), i, v)
+	{
+		const char *uscc = s_of(v, "uscc");
+		struct tb_stmt *st;
+		bool row = false;
+		/* the enterprise's legal rep grants it; skip grants already present */
+		if ((rc = tb_db_prepare(db,
+					"SELECT e.created_by, (SELECT count(*) FROM agent_grants g "
+					"WHERE g.enterprise_id = e.id AND g.agent_name = ?) FROM "
+					"enterprises e WHERE e.uscc = ?",
+					&st)))
+			return rc;
+		tb_stmt_bind_text(st, 1, s_of(v, "agent_name"));
+		tb_stmt_bind_text(st, 2, uscc);
+		struct tb_principal p = {.kind = TB_PRINCIPAL_PERSON};
+		int64_t existing = 0;
+		if (!(rc = tb_stmt_step(st, &row)) && row) {
+			p.user_id = tb_stmt_int(st, 0);
+			existing = tb_stmt_int(st, 1);
+		}
+		tb_stmt_done(st);
+		if (rc)
+			return rc;
+		if (!row)
+			return tb_fail(err, TB_EINVAL, "uscc", "agents[%zu]: no enterprise %s", i,
+				       uscc ? uscc : "");
+		if (existing)
+			continue;
+		struct tb_agent_in in = {s_of(v, "agent_id_number"), s_of(v, "agent_name"),
+					 s_of(v, "expires_at"), json_object_get(v, "scope"), true};
+		json_t *out = NULL;
+		rc = tb_identity_agent_grant(db, &p, uscc, &in, &out, err);
+		json_decref(out);
+		if (rc)
+			return tb_fail(err, rc, err->field, "agents[%zu]: %s", i, err->msg);
+		(*count)++;
+	}
+	return TB_OK;
+}
+
+tb_rc tb_identity_import_people(struct tb_store *store, const char *path, int *count,
+				struct tb_err *err)
+{
+	*count = 0;
+	json_error_t je;
+	json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	if (!json_is_object(doc)) {
+		json_decref(doc);
+		return tb_fail(err, TB_EINVAL, "", "%s: line %d: %s", path, je.line, je.text);
+	}
+	struct tb_db *db = tb_store_db(store, err);
+	if (!db) {
+		json_decref(doc);
+		return TB_EUNAVAIL;
+	}
+	tb_rc rc = tb_db_begin(db, true);
+	if (!rc) {
+		rc = import_all(db, doc, count, err);
+		if (!rc)
+			rc = tb_db_commit(db);
+		else
+			tb_db_rollback(db);
+	}
+	json_decref(doc);
+	return rc;
+}

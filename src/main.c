@@ -7,6 +7,8 @@
 #include "http/http.h"
 #include "identity/identity.h"
 #include "identity/identity_http.h"
+#include "identity/oidc.h"
+#include "identity/oidc_http.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -23,7 +25,7 @@
 #endif
 
 struct config {
-	const char *listen, *db, *web, *access_log, *seed, *out;
+	const char *listen, *db, *web, *access_log, *seed, *out, *public_url;
 	const char *key_file, *id_registry, *name, *id_number, *phone;
 	long threads, max_body, items, session_ttl, session_idle;
 	bool cookie_secure;
@@ -43,6 +45,7 @@ static const char usage[] =
     "  admin bootstrap --name N --id-number X --phone P\n"
     "                        create the first platform administrator: prints a one-time\n"
     "                        password and the TOTP secret (otpauth:// URI)\n"
+    "  oidc rotate-key       a new OpenID Connect signing key (the old one stays in JWKS)\n"
     "  routes                list the HTTP routes\n"
     "  version               print the version\n"
     "\n"
@@ -60,6 +63,8 @@ static const char usage[] =
     "  --session-idle SECONDS [TONGBAN_SESSION_IDLE] idle timeout, default 1800\n"
     "  --cookie-secure       [TONGBAN_COOKIE_SECURE=1] mark the session cookie Secure\n"
     "  --access-log PATH|-   [TONGBAN_ACCESS_LOG] JSON lines, '-' = stdout, default none\n"
+    "  --public-url URL      [TONGBAN_PUBLIC_URL] the URL users reach this platform at: the\n"
+    "                        OpenID Connect issuer, default http://<listen address>\n"
     "  --grace SECONDS       [TONGBAN_GRACE] time for in-flight requests at SIGTERM, default 10\n"
     "  --seed FILE           seed catalogue for gen (default data/demo/catalog.json)\n"
     "  --items N             number of implementations for gen\n";
@@ -93,6 +98,7 @@ static int parse(int argc, char **argv, struct config *cfg, char **args, int *na
 	cfg->cookie_secure = !strcmp(env_or("TONGBAN_COOKIE_SECURE", "0"), "1");
 	cfg->name = cfg->id_number = cfg->phone = NULL;
 	cfg->access_log = env_or("TONGBAN_ACCESS_LOG", NULL);
+	cfg->public_url = env_or("TONGBAN_PUBLIC_URL", NULL);
 	cfg->seed = "data/demo/catalog.json";
 	cfg->out = NULL;
 	cfg->items = 0;
@@ -165,6 +171,8 @@ static int parse(int argc, char **argv, struct config *cfg, char **args, int *na
 			cfg->session_ttl = n;
 		else if (!strcmp(name, "--session-idle") && parse_long(val, 10, 30L * 86400, &n))
 			cfg->session_idle = n;
+		else if (!strcmp(name, "--public-url"))
+			cfg->public_url = val;
 		else if (!strcmp(name, "--access-log"))
 			cfg->access_log = val;
 		else if (!strcmp(name, "--seed"))
@@ -223,6 +231,53 @@ static int identity_init(const struct config *cfg)
 	return 0;
 }
 
+/* The OpenID Connect provider: its signing keys are sealed with the identity block's
+ * data key; the issuer is --public-url, or filled in by oidc_issuer once the listening
+ * port is known. */
+static char oidc_issuer_buf[512];
+static struct tb_oidc_config oidc_cfg = {.issuer = oidc_issuer_buf,
+					 .keys = NULL,
+					 .claims = tb_oidc_identity_claims,
+					 .end_session = tb_oidc_identity_end_session};
+
+static int oidc_setup(const struct config *cfg, struct tb_store *store)
+{
+	if (cfg->public_url) {
+		size_t n = strlen(cfg->public_url);
+		while (n && cfg->public_url[n - 1] == '/')
+			n--;
+		if (strncmp(cfg->public_url, "http://", 7) &&
+		    strncmp(cfg->public_url, "https://", 8)) {
+			fprintf(stderr,
+				"tongban: --public-url must begin with http:// or https://\n");
+			return 1;
+		}
+		snprintf(oidc_issuer_buf, sizeof(oidc_issuer_buf), "%.*s", (int)n, cfg->public_url);
+	}
+	struct tb_err err = {0};
+	if (tb_oidc_init(store, &oidc_cfg, &err)) {
+		fprintf(stderr, "tongban: %s\n", err.msg);
+		return 1;
+	}
+	return 0;
+}
+
+/* Without --public-url the issuer is http://<listen host>:<port actually bound>. */
+static void oidc_issuer(const struct config *cfg, uint16_t port)
+{
+	if (cfg->public_url)
+		return;
+	const char *colon = strrchr(cfg->listen, ':');
+	int hostlen = colon ? (int)(colon - cfg->listen) : 0;
+	const char *host = cfg->listen;
+	if (hostlen == 0) {
+		host = "127.0.0.1";
+		hostlen = 9;
+	}
+	snprintf(oidc_issuer_buf, sizeof(oidc_issuer_buf), "http://%.*s:%u", hostlen, host,
+		 (unsigned)port);
+}
+
 static int cmd_serve(const struct config *cfg)
 {
 	struct tb_store *store;
@@ -263,13 +318,20 @@ static int cmd_serve(const struct config *cfg)
 	tb_http_add_routes(tb_system_routes);
 	tb_http_add_routes(tb_catalog_routes);
 	tb_http_add_routes(tb_identity_routes);
+	tb_http_add_routes(tb_oidc_routes);
+	if (oidc_setup(cfg, store)) {
+		tb_store_free(store);
+		return 1;
+	}
 	struct tb_server *server;
 	struct tb_err err = {0};
 	if (tb_server_start(&app, cfg->listen, (unsigned)cfg->threads, &server, &err)) {
 		fprintf(stderr, "tongban: %s\n", err.msg);
+		tb_oidc_shutdown();
 		tb_store_free(store);
 		return 1;
 	}
+	oidc_issuer(cfg, tb_server_port(server));
 	tb_log(TB_LOG_INFO, "serve", "listening on %s (port %u, %ld threads, %s, portal %s)",
 	       cfg->listen, tb_server_port(server), cfg->threads, cfg->db,
 	       app.web_root ? app.web_root : "none");
@@ -277,6 +339,7 @@ static int cmd_serve(const struct config *cfg)
 	sigwait(&set, &sig);
 	tb_log(TB_LOG_INFO, "serve", "signal %d: finishing in-flight requests", sig);
 	tb_server_stop(server, cfg->grace);
+	tb_oidc_shutdown();
 	tb_store_free(store);
 	tb_identity_shutdown();
 	tb_log(TB_LOG_INFO, "serve", "stopped");
@@ -412,11 +475,33 @@ static int cmd_bootstrap(const struct config *cfg)
 	return rc ? 1 : 0;
 }
 
+static int cmd_oidc_rotate(const struct config *cfg)
+{
+	struct tb_store *store;
+	if (identity_init(cfg) || open_store(cfg, &store))
+		return 1;
+	struct tb_err err = {0};
+	char kid[32];
+	int rc = oidc_setup(cfg, store);
+	struct tb_db *db = rc ? NULL : tb_store_db(store, &err);
+	if (!rc && (!db || tb_oidc_rotate_key(db, kid, &err))) {
+		fprintf(stderr, "tongban: oidc rotate-key: %s\n", err.msg);
+		rc = 1;
+	}
+	if (!rc)
+		printf("new signing key %s; the previous one stays in the JWKS\n", kid);
+	tb_oidc_shutdown();
+	tb_store_free(store);
+	tb_identity_shutdown();
+	return rc;
+}
+
 static int cmd_routes(void)
 {
 	tb_http_add_routes(tb_system_routes);
 	tb_http_add_routes(tb_catalog_routes);
 	tb_http_add_routes(tb_identity_routes);
+	tb_http_add_routes(tb_oidc_routes);
 	const struct tb_route **routes;
 	size_t n = tb_http_routes(&routes);
 	for (size_t i = 0; i < n; i++)
@@ -465,6 +550,8 @@ int main(int argc, char **argv)
 		return cmd_export(&cfg, nargs == 3 ? args[2] : NULL);
 	if (!strcmp(cmd, "gen") && nargs == 2 && !strcmp(args[1], "catalog"))
 		return cmd_gen(&cfg);
+	if (!strcmp(cmd, "oidc") && nargs == 2 && !strcmp(args[1], "rotate-key"))
+		return cmd_oidc_rotate(&cfg);
 	fprintf(stderr, "tongban: unknown command: %s\n\n%s", cmd, usage);
 	return 2;
 }

@@ -100,6 +100,23 @@ export async function apiLogin(login, password, extra = {}) {
 }
 
 /**
+ * A bearer session of the bootstrapped administrator, or null when there is none.
+ * A TOTP step works once: when another test file used this step's code already, wait
+ * for the next step (up to 30 s) and use that code.
+ */
+export async function adminSession() {
+  const a = admin();
+  if (!a) return null;
+  for (let attempt = 0; ; attempt++) {
+    const code = totp(a.totp_secret);
+    const r = await call('POST', '/auth/login', { body: { login: a.login, password: a.password, kind: 'staff', totp: code, bearer: true } });
+    if (r.status === 200) return { access_token: r.body.access_token, user: r.body.user };
+    if (attempt > 0 || r.status !== 401) throw new Error(`admin login: ${r.status} ${JSON.stringify(r.body)}`);
+    await new Promise((res) => { setTimeout(res, (30 - (Math.floor(Date.now() / 1000) % 30)) * 1000 + 500); });
+  }
+}
+
+/**
  * The bootstrapped platform administrator: {login, password, totp_secret}.
  * From TONGBAN_ADMIN_LOGIN / _PASSWORD / _TOTP (the harness ran `tongban admin
  * bootstrap`), else by running the bootstrap here on TONGBAN_DB (once per server:

@@ -8,7 +8,7 @@ import {
   launch, newPage, visit, url, axeSerious, describeViolations, horizontalOverflow, PHONE, BASE,
 } from './lib.mjs';
 import {
-  admin, apiLogin, call, newPerson, newUscc, register, totp, withWrongCheck,
+  admin, adminSession, apiLogin, call, newPerson, newUscc, register, totp, withWrongCheck,
 } from './identity-lib.mjs';
 
 let browser;
@@ -177,12 +177,12 @@ test('a state-changing request without the CSRF token is refused (403), with it 
 test('staff log in with a TOTP code; a wrong code is refused', async (t) => {
   const a = admin();
   if (!a) { t.skip('no bootstrapped administrator (TONGBAN_ADMIN_* or TONGBAN_DB)'); return; }
-  const adminSession = await apiLogin(a.login, a.password, { kind: 'staff', totp: totp(a.totp_secret), bearer: true });
+  const adminS = await adminSession();
   const depts = await call('GET', '/departments?per_page=1');
   const dept = depts.body.items[0];
   const s = newPerson();
   const created = await call('POST', '/staff', {
-    bearer: adminSession.access_token,
+    bearer: adminS.access_token,
     body: { name: s.name, id_number: s.id_number, phone: s.phone, department: dept.uscc, region: dept.region ? dept.region.code || dept.region : '440100', roles: ['clerk'] },
   });
   assert.equal(created.status, 201, JSON.stringify(created.body));

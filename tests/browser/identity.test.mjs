@@ -235,6 +235,18 @@ test('a legal representative registers an enterprise and grants an agent, who th
   await grantRow.waitFor();
   // the agent's ID number is masked to the representative
   assert.ok(!(await grantRow.textContent()).includes(agent.id_number));
+  let v = await axeSerious(page);
+  assert.equal(v.length, 0, `/account with an enterprise and a grant: ${describeViolations(v)}`);
+  // the same page on a phone: nothing wider than the screen (long enterprise names)
+  const phone = await newPage(browser, { viewport: PHONE, isMobile: true });
+  await uiLogin(phone, rep, '/account#acc-grants');
+  await phone.locator('[data-test="grant"]').waitFor();
+  await phone.locator('[data-test="enterprise"]').waitFor();
+  const o = await horizontalOverflow(phone);
+  assert.ok(o.scrollWidth <= o.clientWidth, JSON.stringify(o));
+  v = await axeSerious(phone);
+  assert.equal(v.length, 0, `/account on a phone: ${describeViolations(v)}`);
+  await phone.close();
 
   const apage = await newPage(browser);
   await uiLogin(apage, agent);

@@ -111,6 +111,38 @@ test('sessions: this device is marked, another is revoked, then log out everywhe
   await page.close();
 });
 
+test('change phone and password: the other devices are logged out, the new password works', async () => {
+  const p = newPerson();
+  await register(p);
+  const other = await apiLogin(p.id_number, p.password);
+  const page = await newPage(browser);
+  await uiLogin(page, p, '/account#acc-security');
+  await page.locator('[data-test="me-phone"]').waitFor();
+
+  const phone2 = newPerson().phone;
+  await fill(page, '#acc-phone', phone2);
+  await page.locator('[data-test="phone-form"] button[type="submit"]').click();
+  await page.locator('[data-test="account-status"]').filter({ hasText: '手机号码已更新' }).waitFor();
+  assert.equal((await page.locator('[data-test="me-phone"]').textContent()).trim(), phone2);
+
+  // a wrong current password is named on its field; the session stays
+  await fill(page, '#acc-pw-current', `${p.password}-wrong`);
+  await fill(page, '#acc-pw-new', 'Another-pass-2026');
+  await fill(page, '#acc-pw-confirm', 'Another-pass-2026');
+  await page.locator('[data-test="password-form"] button[type="submit"]').click();
+  await page.locator('[data-field="acc-pw-current"] [data-test="field-error"]').waitFor();
+  assert.equal((await pageSession(page)).authenticated, true);
+
+  await fill(page, '#acc-pw-current', p.password);
+  await page.locator('[data-test="password-form"] button[type="submit"]').click();
+  await page.locator('[data-test="account-status"]').filter({ hasText: '密码已修改' }).waitFor();
+  assert.equal((await call('GET', '/session', { cookie: other.cookie })).body.authenticated, false);
+  assert.equal((await pageSession(page)).authenticated, true);
+  // the new phone and the new password log in
+  await apiLogin(phone2, 'Another-pass-2026');
+  await page.close();
+});
+
 test('a wrong password and an unknown account get the same generic message', async () => {
   const p = newPerson();
   await register(p);
@@ -302,6 +334,22 @@ test('axe-core: no serious violations on register, login, staff login and the ac
     assert.equal(v.length, 0, `/account: ${describeViolations(v)}`);
     const o = await horizontalOverflow(page);
     assert.ok(o.scrollWidth <= o.clientWidth, `/account: ${JSON.stringify(o)}`);
+    await page.close();
+  }
+});
+
+test('axe-core: register and login in elderly mode and in Traditional Chinese', async () => {
+  for (const prefs of [{ elderly: true }, { locale: 'zh-HK' }]) {
+    const page = await newPage(browser, { prefs });
+    for (const path of ['/register', '/login']) {
+      await visit(page, path);
+      await page.locator('form.auth-form').waitFor();
+      await page.locator('form.auth-form button[type="submit"]').click();
+      await page.locator('[data-test="form-error"]').waitFor();
+      const v = await axeSerious(page);
+      assert.equal(v.length, 0, `${path} ${JSON.stringify(prefs)}: ${describeViolations(v)}`);
+    }
+    if (prefs.locale) assert.equal((await page.locator('h1').textContent()).trim(), '用戶登入');
     await page.close();
   }
 });

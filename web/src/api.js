@@ -29,6 +29,9 @@ let refreshCsrf = null;
 export function setCsrfToken(token) { csrfToken = token || ''; }
 /** session.js registers how to fetch a fresh token (GET /api/v1/session). */
 export function onCsrfRefresh(fn) { refreshCsrf = fn; }
+let unauthorized = null;
+/** session.js registers what to do when the server says the session is gone (401). */
+export function onUnauthorized(fn) { unauthorized = fn; }
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -64,6 +67,7 @@ export async function request(method, path, opts = {}) {
     if (csrfToken && csrfToken !== before) ({ res, data } = await once(method, path, opts));
   }
   if (!res.ok) {
+    if (res.status === 401 && unauthorized && path !== '/auth/login') unauthorized();
     const err = new ApiError(res.status, data);
     err.retryAfter = res.headers.get('retry-after');
     throw err;

@@ -2,7 +2,7 @@
 // the header, the guards and the pages read. The session itself is an HttpOnly cookie
 // the page never sees; this keeps its CSRF token for api.js.
 import { reactive } from 'vue';
-import { get, post, del, onCsrfRefresh, setCsrfToken } from './api.js';
+import { get, post, del, onCsrfRefresh, onUnauthorized, setCsrfToken } from './api.js';
 
 export const session = reactive({
   loaded: false,
@@ -36,6 +36,9 @@ export function loadSession() {
   return pending;
 }
 onCsrfRefresh(loadSession);
+// A session that expired or was ended elsewhere: learn it, so the header and the pages
+// that need a login follow.
+onUnauthorized(() => { if (session.authenticated) loadSession(); });
 
 /** Wait for the first load (route guards). */
 export async function ready() {

@@ -36,7 +36,8 @@ demo-data: var/demo-catalog.json
 demo: deps
 	@$(MAKE) --no-print-directory build web demo-data
 	$(BUILD)/tongban import catalog var/demo-catalog.json --db sqlite:$(DB)
-	$(BUILD)/tongban serve --listen 127.0.0.1:$(PORT) --db sqlite:$(DB) --web web/dist --access-log var/access.log
+	$(BUILD)/tongban import people data/demo/people.json --db sqlite:$(DB) --id-registry data/demo/id-registry.json
+	$(BUILD)/tongban serve --listen 127.0.0.1:$(PORT) --db sqlite:$(DB) --web web/dist --access-log var/access.log --id-registry data/demo/id-registry.json
 
 check: deps
 	@$(MAKE) --no-print-directory build build-asan web demo-data

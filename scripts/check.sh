@@ -9,6 +9,8 @@ tmp=$(mktemp -d /tmp/tongban-check.XXXXXX)
 # one data key for every server and command of the run (sealed personal data)
 export TONGBAN_KEY_FILE=$tmp/data.key
 openssl rand -hex 32 >"$TONGBAN_KEY_FILE"; chmod 600 "$TONGBAN_KEY_FILE"
+# the built-in verifier's offline registry: a person found there registers at L2
+export TONGBAN_ID_REGISTRY=data/demo/id-registry.json
 trap 'kill $(jobs -p) 2>/dev/null; pg_stop "$tmp/pg"; rm -rf "$tmp"' EXIT
 passed=0 failed=0 suites=()
 

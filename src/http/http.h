@@ -85,6 +85,9 @@ struct tb_principal {
  * and its region is "" or region itself or an ancestor of it (tb_code_region_parent). */
 bool tb_principal_has_role(const struct tb_principal *p, unsigned roles, const char *department,
 			   const char *region);
+/* true when p acts for an enterprise and may do so for the service item catalog_code:
+ * as its legal representative, or as an agent whose scope is "*" or names the code. */
+bool tb_principal_acting_covers(const struct tb_principal *p, const char *catalog_code);
 
 enum tb_lang { TB_LANG_ZH_CN, TB_LANG_ZH_HK, TB_LANG_EN };
 

@@ -57,3 +57,20 @@ bool tb_principal_has_role(const struct tb_principal *p, unsigned roles, const c
 	}
 	return false;
 }
+
+bool tb_principal_acting_covers(const struct tb_principal *p, const char *catalog_code)
+{
+	if (!p || p->acting.capacity == TB_CAPACITY_NONE)
+		return false;
+	if (p->acting.capacity == TB_CAPACITY_LEGAL_REP || !strcmp(p->acting.scope, "*"))
+		return true;
+	size_t n = catalog_code ? strlen(catalog_code) : 0;
+	for (const char *s = p->acting.scope; n && *s;) {
+		const char *comma = strchr(s, ',');
+		size_t len = comma ? (size_t)(comma - s) : strlen(s);
+		if (len == n && !memcmp(s, catalog_code, n))
+			return true;
+		s += len + (comma ? 1 : 0);
+	}
+	return false;
+}

@@ -46,7 +46,9 @@ const subst = (s) => typeof s === 'string'
   ? s.replace(/\{\{totp(_wrong)?:(\$?\w+)\}\}/g, (_, w, sec) => totp(sec, !!w))
     .replace(/\{\{(\w+)\}\}/g, (_, k) => (k in vars ? String(vars[k]) : `{{${k}}}`))
   : s;
-const substDeep = (v) => Array.isArray(v) ? v.map(substDeep)
+// A string that is exactly "{{name}}" of a saved object or array becomes that value.
+const substDeep = (v) => typeof v === 'string' && /^\{\{\w+\}\}$/.test(v) && vars[v.slice(2, -2)] !== null && typeof vars[v.slice(2, -2)] === 'object' ? vars[v.slice(2, -2)]
+  : Array.isArray(v) ? v.map(substDeep)
   : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, substDeep(x)]))
   : subst(v);
 

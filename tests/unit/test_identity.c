@@ -277,6 +277,87 @@ static void test_totp_once(void **state)
 	assert_int_equal(out.result, TB_LOGIN_OK);
 }
 
+static void test_claims_and_assurance(void **state)
+{
+	struct fixture *f = *state;
+	struct tb_err err = {0};
+	int64_t id;
+	assert_int_equal(tb_identity_register(f->db, &zhang, &id, &err), TB_OK);
+	struct tb_principal p = {.kind = TB_PRINCIPAL_PERSON, .user_id = id, .assurance = 1};
+	/* a region table row is not needed: enterprises keep the code as given */
+	struct tb_enterprise_in e = {"广州示例科技有限公司", "91440106MA5X12349Y", "张三",
+				     "440106199001011235", "440106"};
+	json_t *out = NULL;
+	assert_int_equal(tb_identity_enterprise_create(f->db, &p, &e, &out, &err), TB_OK);
+	json_decref(out);
+	json_t *c;
+	assert_int_equal(tb_identity_claims(f->db, id,
+					    TB_CLAIMS_PROFILE | TB_CLAIMS_PHONE | TB_CLAIMS_IDCARD |
+						TB_CLAIMS_ENTERPRISE,
+					    false, &c, &err),
+			 TB_OK);
+	char sub[24];
+	snprintf(sub, sizeof(sub), "%lld", (long long)id);
+	assert_string_equal(json_string_value(json_object_get(c, "sub")), sub);
+	assert_string_equal(json_string_value(json_object_get(c, "name")), "张三");
+	assert_string_equal(json_string_value(json_object_get(c, "acr")), "tongban:l1");
+	assert_string_equal(json_string_value(json_object_get(c, "phone_number")), "13912340001");
+	assert_string_equal(json_string_value(json_object_get(c, "id_number")),
+			    "4401**********1235");
+	json_t *ent = json_array_get(json_object_get(c, "enterprises"), 0);
+	assert_string_equal(json_string_value(json_object_get(ent, "uscc")), "91440106MA5X12349Y");
+	assert_string_equal(json_string_value(json_object_get(ent, "capacity")), "legal_rep");
+	json_decref(c);
+	/* full_id: the whole number; no scope: sub and kind only */
+	assert_int_equal(tb_identity_claims(f->db, id, TB_CLAIMS_IDCARD, true, &c, &err), TB_OK);
+	assert_string_equal(json_string_value(json_object_get(c, "id_number")),
+			    "440106199001011235");
+	json_decref(c);
+	assert_int_equal(tb_identity_claims(f->db, id, 0, false, &c, &err), TB_OK);
+	assert_int_equal(json_object_size(c), 2);
+	json_decref(c);
+	assert_int_equal(tb_identity_claims(f->db, id + 1000, 0, false, &c, &err), TB_ENOTFOUND);
+	/* a service requiring L2 refuses L1, accepts L3 */
+	assert_int_equal(tb_identity_require_assurance(&p, 2, &err), TB_EFORBIDDEN);
+	p.assurance = 3;
+	assert_int_equal(tb_identity_require_assurance(&p, 2, &err), TB_OK);
+	p.kind = TB_PRINCIPAL_ANONYMOUS;
+	assert_int_equal(tb_identity_require_assurance(&p, 1, &err), TB_EUNAUTH);
+}
+
+static void test_principal_helpers(void **state)
+{
+	(void)state;
+	struct tb_principal p = {.kind = TB_PRINCIPAL_STAFF, .ngrants = 2};
+	p.grants[0] = (struct tb_grant){TB_ROLE_APPROVER, "11440100008446488A", "4401"};
+	p.grants[1] = (struct tb_grant){TB_ROLE_AUDITOR, "", ""};
+	/* Guangzhou and below, that department */
+	assert_true(tb_principal_has_role(&p, TB_ROLE_APPROVER, "11440100008446488A", "4401"));
+	assert_true(tb_principal_has_role(&p, TB_ROLE_APPROVER, "11440100008446488A", "440106"));
+	assert_true(tb_principal_has_role(&p, TB_ROLE_APPROVER, NULL, "440106001"));
+	/* not Shenzhen, not another department, not the province above */
+	assert_false(tb_principal_has_role(&p, TB_ROLE_APPROVER, "11440100008446488A", "4403"));
+	assert_false(tb_principal_has_role(&p, TB_ROLE_APPROVER, "11440300008604861B", "4401"));
+	assert_false(tb_principal_has_role(&p, TB_ROLE_APPROVER, NULL, "44"));
+	assert_false(tb_principal_has_role(&p, TB_ROLE_CLERK, NULL, NULL));
+	/* a grant over everything */
+	assert_true(tb_principal_has_role(&p, TB_ROLE_AUDITOR, "11440300008604861B", "4403"));
+	p.kind = TB_PRINCIPAL_PERSON;
+	assert_false(tb_principal_has_role(&p, TB_ROLE_AUDITOR, NULL, NULL));
+	/* acting */
+	assert_false(tb_principal_acting_covers(&p, "114400000001"));
+	p.acting.capacity = TB_CAPACITY_AGENT;
+	strcpy(p.acting.scope, "114400000001,114400000002");
+	assert_true(tb_principal_acting_covers(&p, "114400000002"));
+	assert_false(tb_principal_acting_covers(&p, "11440000000"));
+	assert_false(tb_principal_acting_covers(&p, "114400000003"));
+	strcpy(p.acting.scope, "*");
+	assert_true(tb_principal_acting_covers(&p, "114400000003"));
+	assert_string_equal(tb_role_name(TB_ROLE_DEPT_ADMIN), "dept_admin");
+	assert_int_equal(tb_role_from_name("platform_admin"), TB_ROLE_PLATFORM_ADMIN);
+	assert_int_equal(tb_role_from_name("janitor"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -286,6 +367,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_lockout_backoff, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rehash, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_totp_once, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_claims_and_assurance, setup, teardown),
+	    cmocka_unit_test(test_principal_helpers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

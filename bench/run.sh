@@ -3,7 +3,8 @@
 #   1. guide read over HTTP (wrk) against nginx serving the very same JSON bytes;
 #   2. import rate of a generated catalogue (BENCH_ITEMS implementations, default 500000);
 #   3. search latency at that size against a LIKE scan of the same data;
-#   4. logins/s (Argon2id) against bare libsodium verification (bench/login.sh).
+#   4. logins/s (Argon2id) against bare libsodium verification (bench/login.sh);
+#   5. OIDC token endpoint against node's oidc-provider, same grant (bench/oidc.sh).
 # Loopback only; every load is bounded in time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,11 +66,17 @@ search_table=$(build/search_bench "sqlite:$work/big.db" "${BENCH_SEARCH_RUNS:-50
 echo "== login: POST /api/v1/auth/login vs crypto_pwhash_str_verify"
 login_row=$(bench/login.sh build "$work" "$DUR")
 
+echo "== OIDC token endpoint (bench/oidc.sh)"
+oidc_out=$(bench/oidc.sh)
+echo "$oidc_out"
+oidc_row=$(tail -1 <<<"$oidc_out")
+
 echo
 echo "| benchmark | tongban | reference | ratio |"
 echo "| --- | ---: | ---: | ---: |"
 printf '| guide read (%s bytes), req/s | %.0f | nginx %.0f | %.2fx |\n' "$bytes" "$tb_rps" "$ng_rps" "$(awk -v a="$tb_rps" -v b="$ng_rps" 'BEGIN{print a/b}')"
 printf '| catalogue import, rows/s | %s | | |\n' "$import_rate"
 echo "$login_row"
+echo "$oidc_row"
 echo
 echo "$search_table"

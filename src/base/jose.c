@@ -18,7 +18,21 @@
 
 struct tb_es256_key {
 	EVP_PKEY *pkey;
+	/* A signing context set up once (algorithm fetched, key attached) and copied for
+	 * each signature: OpenSSL 3 looks the algorithms up in its provider tables on
+	 * every EVP_DigestSignInit, which costs more than the P-256 signature itself. */
+	EVP_MD_CTX *sign_tmpl;
 };
+
+static EVP_MD_CTX *sign_template(EVP_PKEY *pkey)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	if (md && EVP_DigestSignInit_ex(md, NULL, "SHA256", NULL, NULL, pkey, NULL) != 1) {
+		EVP_MD_CTX_free(md);
+		md = NULL;
+	}
+	return md;
+}
 
 /* ---- base64url ---- */
 
@@ -145,8 +159,10 @@ tb_rc tb_es256_generate(struct tb_es256_key **out)
 		return TB_ENOMEM;
 	ERR_BEGIN();
 	k->pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	k->sign_tmpl = k->pkey ? sign_template(k->pkey) : NULL;
 	ERR_END();
-	if (!k->pkey) {
+	if (!k->pkey || !k->sign_tmpl) {
+		EVP_PKEY_free(k->pkey);
 		free(k);
 		return TB_EINTERNAL;
 	}
@@ -158,6 +174,7 @@ void tb_es256_key_free(struct tb_es256_key *k)
 {
 	if (!k)
 		return;
+	EVP_MD_CTX_free(k->sign_tmpl);
 	EVP_PKEY_free(k->pkey);
 	free(k);
 }
@@ -199,7 +216,10 @@ tb_rc tb_es256_private_from_pem(const char *pem, size_t n, struct tb_es256_key *
 		struct tb_es256_key *k = malloc(sizeof(*k));
 		if (!k)
 			rc = TB_ENOMEM;
-		else {
+		else if (!(k->sign_tmpl = sign_template(pkey))) {
+			free(k);
+			rc = TB_EINTERNAL;
+		} else {
 			k->pkey = pkey;
 			pkey = NULL;
 			*out = k;
@@ -250,7 +270,8 @@ json_t *tb_es256_jwk(const struct tb_es256_key *k, const char *kid)
 /* ---- JWS ---- */
 
 /* sig = raw r ‖ s of ECDSA-SHA256 over msg. */
-static tb_rc es256_sign(EVP_PKEY *pkey, const void *msg, size_t n, uint8_t sig[TB_ES256_SIG_LEN])
+static tb_rc es256_sign(const struct tb_es256_key *k, const void *msg, size_t n,
+			uint8_t sig[TB_ES256_SIG_LEN])
 {
 	tb_rc rc = TB_EINTERNAL;
 	uint8_t der[80];
@@ -259,7 +280,7 @@ static tb_rc es256_sign(EVP_PKEY *pkey, const void *msg, size_t n, uint8_t sig[T
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	if (!md)
 		return TB_ENOMEM;
-	if (EVP_DigestSignInit_ex(md, NULL, "SHA256", NULL, NULL, pkey, NULL) != 1 ||
+	if (EVP_MD_CTX_copy_ex(md, k->sign_tmpl) != 1 ||
 	    EVP_DigestSign(md, der, &derlen, msg, n) != 1)
 		goto done;
 	const uint8_t *p = der;
@@ -317,7 +338,7 @@ tb_rc tb_jws_sign(const struct tb_es256_key *k, const char *kid, const char *typ
 	    (rc = tb_b64url_encode(payload, n, out)))
 		goto fail;
 	ERR_BEGIN();
-	rc = es256_sign(k->pkey, out->data + start, out->len - start, sig);
+	rc = es256_sign(k, out->data + start, out->len - start, sig);
 	ERR_END();
 	if (rc || (rc = tb_buf_putc(out, '.')) || (rc = tb_b64url_encode(sig, sizeof(sig), out)))
 		goto fail;

@@ -123,6 +123,25 @@ static void token_hash(const char *tok, char hex[65])
 	sodium_bin2hex(hex, 65, h, sizeof(h));
 }
 
+/* hex = keyed BLAKE2b-256 of msg under the provider's own key, derived from the data
+ * key's blind-index key: client secrets and pairwise subjects. (Not HMAC-SM3 through
+ * tb_blind_index: OpenSSL 3 looks its MAC up anew on every call, a third of a token
+ * request's time; nothing outside this file needs to recompute these.) */
+static tb_rc keyed_hash(const char *msg, size_t n, char hex[65])
+{
+	uint8_t key[crypto_generichash_KEYBYTES], h[32];
+	static const char label[] = "tongban oidc keyed hash v1";
+	const struct tb_seal_key *k = seal_keys();
+	if (!k)
+		return TB_EINTERNAL;
+	crypto_generichash(key, sizeof(key), (const unsigned char *)label, sizeof(label) - 1,
+			   k->index, sizeof(k->index));
+	crypto_generichash(h, sizeof(h), (const unsigned char *)msg, n, key, sizeof(key));
+	sodium_bin2hex(hex, 65, h, sizeof(h));
+	tb_crypto_wipe(key, sizeof(key));
+	return TB_OK;
+}
+
 /* Keyed hash of a client secret, bound to the client id. */
 static tb_rc secret_hash(const char *client_id, const char *secret, char hex[65])
 {
@@ -130,7 +149,7 @@ static tb_rc secret_hash(const char *client_id, const char *secret, char hex[65]
 	tb_buf_init(&b, 1024);
 	tb_rc rc = tb_buf_printf(&b, "oidc client secret\n%s\n%s", client_id, secret);
 	if (!rc)
-		rc = tb_blind_index(seal_keys(), b.data, b.len, hex);
+		rc = keyed_hash(b.data, b.len, hex);
 	tb_crypto_wipe(b.data, b.alloc);
 	tb_buf_release(&b);
 	return rc;
@@ -142,7 +161,7 @@ static tb_rc pairwise_sub(const char *client_id, int64_t user_id, char out[33])
 {
 	char buf[256], hex[65];
 	int n = snprintf(buf, sizeof(buf), "oidc sub\n%s\n%lld", client_id, (long long)user_id);
-	tb_rc rc = tb_blind_index(seal_keys(), buf, (size_t)n, hex);
+	tb_rc rc = keyed_hash(buf, (size_t)n, hex);
 	if (!rc)
 		snprintf(out, 33, "%.32s", hex);
 	return rc;
@@ -935,6 +954,11 @@ static tb_rc issue_code(struct tb_db *db, const struct pending *p, const struct 
 	free(acting);
 	if (!rc)
 		rc = exec(db, NULL, "DELETE FROM oidc_requests WHERE id = ?", "t", p->id);
+	/* codes are kept a day after they expire, so that a late replay is still
+	 * recognised (and revokes what the code gave); then they go */
+	if (!rc)
+		rc = exec(db, NULL, "DELETE FROM oidc_codes WHERE expires_at < ?", "i",
+			  (int64_t)(t - 86400));
 	if (rc)
 		return rc;
 	*location = with_query(a, p->redirect_uri, "code", code, "state", p->state, "iss",
@@ -1390,8 +1414,80 @@ static tb_rc revoke_family(struct tb_db *db, const char *family)
 	    exec(db, NULL,
 		 "UPDATE oidc_grants SET revoked_at = ? WHERE family = ? AND revoked_at IS NULL",
 		 "it", (int64_t)now_s(), family);
+	return rc; /* access tokens of the family fail at userinfo: it checks the grant */
+}
+
+/* A compact JWS this provider signed (any of its keys, current or retired) with header
+ * typ `typ`: its claims, or NULL. */
+static json_t *own_jws(struct tb_db *db, const char *jws, const char *typ)
+{
+	size_t n = strlen(jws);
+	if (n > 16384)
+		return NULL;
+	struct tb_buf h, pl;
+	tb_buf_init(&h, 4096);
+	tb_buf_init(&pl, 16384);
+	json_t *hdr = NULL, *claims = NULL;
+	if (!tb_jws_parse(jws, n, &h, &pl)) {
+		hdr = json_loadb(h.data, h.len, JSON_REJECT_DUPLICATES, NULL);
+		claims = json_loadb(pl.data, pl.len, JSON_REJECT_DUPLICATES, NULL);
+	}
+	const char *kid = json_string_value(json_object_get(hdr, "kid"));
+	const char *t = json_string_value(json_object_get(hdr, "typ"));
+	const char *iss = json_string_value(json_object_get(claims, "iss"));
+	bool ok = kid && t && !strcmp(t, typ) && iss && !strcmp(iss, conf->issuer) &&
+		  json_is_object(claims);
+	if (ok) {
+		pthread_mutex_lock(&keyring.mu);
+		int i = keyring_find(db, kid);
+		const struct tb_es256_key *k = i >= 0 ? keyring.loaded[i].key : NULL;
+		pthread_mutex_unlock(&keyring.mu);
+		ok = k && tb_jws_verify(k, jws, n);
+	}
+	json_decref(hdr);
+	tb_buf_release(&h);
+	tb_buf_release(&pl);
+	if (!ok) {
+		json_decref(claims);
+		return NULL;
+	}
+	return claims;
+}
+
+/* An access token is a JWT (RFC 9068, typ at+jwt) signed like the ID tokens, so that
+ * a department's own APIs can check it with the JWKS and nothing is written per
+ * token. Revocation goes through its grant (claim "gid", the refresh family), which
+ * userinfo reads; tokens of client_credentials have no grant and simply expire. */
+static tb_rc access_token(struct tb_db *db, const struct grant *g, unsigned scopes, long long t,
+			  struct tb_buf *out)
+{
+	char jti[64], sub[65], sc[128];
+	tb_rc rc = random_token(jti, 16);
+	if (!rc && g->user_id)
+		rc = pairwise_sub(g->client_id, g->user_id, sub);
+	else if (!rc)
+		snprintf(sub, sizeof(sub), "%s", g->client_id);
+	if (rc)
+		return rc;
+	scopes_text(scopes, sc);
+	json_t *c = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s}", "iss", conf->issuer,
+			      "sub", sub, "aud", conf->issuer, "client_id", g->client_id, "exp",
+			      (json_int_t)(t + TB_OIDC_ACCESS_TTL), "iat", (json_int_t)t, "jti",
+			      jti, "scope", sc);
+	if (!c)
+		return TB_ENOMEM;
+	if (g->family[0])
+		json_object_set_new(c, "gid", json_string(g->family));
+	char *payload = json_dumps(c, JSON_COMPACT);
+	json_decref(c);
+	if (!payload)
+		return TB_ENOMEM;
+	const struct tb_es256_key *k;
+	const char *kid;
+	rc = signing_key(db, &k, &kid);
 	if (!rc)
-		rc = exec(db, NULL, "DELETE FROM oidc_access_tokens WHERE family = ?", "t", family);
+		rc = tb_jws_sign(k, kid, "at+jwt", payload, strlen(payload), out);
+	free(payload);
 	return rc;
 }
 
@@ -1441,23 +1537,22 @@ static tb_rc id_token(struct tb_db *db, const struct grant *g, const char *nonce
 static tb_rc issue_tokens(struct tb_db *db, const struct grant *g, unsigned scopes,
 			  const char *nonce, json_t **out)
 {
-	char access[64], refresh[64], hash[65];
+	char refresh[64], hash[65];
 	long long t = now_s();
-	tb_rc rc = random_token(access, 32);
-	if (rc)
+	struct tb_buf at;
+	tb_buf_init(&at, 16384);
+	tb_rc rc = access_token(db, g, scopes, t, &at);
+	if (rc) {
+		tb_buf_release(&at);
 		return rc;
-	token_hash(access, hash);
-	rc = exec(db, NULL,
-		  "INSERT INTO oidc_access_tokens (token_hash, client_id, family, user_id, scopes, "
-		  "created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-		  "tttiiii", hash, g->client_id, g->family[0] ? g->family : NULL, g->user_id,
-		  (int64_t)scopes, (int64_t)t, (int64_t)(t + TB_OIDC_ACCESS_TTL));
-	if (rc)
-		return rc;
+	}
+	const char *access = at.data;
 	json_t *o = json_pack("{s:s, s:s, s:i, s:s}", "access_token", access, "token_type",
 			      "Bearer", "expires_in", TB_OIDC_ACCESS_TTL, "scope", "");
-	if (!o)
+	if (!o) {
+		tb_buf_release(&at);
 		return TB_ENOMEM;
+	}
 	char sc[128];
 	scopes_text(scopes, sc);
 	json_object_set_new(o, "scope", json_string(sc));
@@ -1483,9 +1578,11 @@ static tb_rc issue_tokens(struct tb_db *db, const struct grant *g, unsigned scop
 		if (rc)
 			goto fail;
 	}
+	tb_buf_release(&at);
 	*out = o;
 	return TB_OK;
 fail:
+	tb_buf_release(&at);
 	json_decref(o);
 	return rc;
 }
@@ -1597,13 +1694,19 @@ static tb_rc grant_code(struct tb_db *db, const struct tb_oidc_token_params *p,
 		goto done;
 	}
 	g.client_id = c->client_id;
-	rc = exec(db, NULL,
-		  "INSERT INTO oidc_grants (family, client_id, user_id, session_id, scopes, "
-		  "auth_time, assurance, aal, acting, created_at, revoked_at) VALUES (?, ?, ?, ?, "
-		  "?, ?, ?, ?, ?, ?, NULL)",
-		  "ttiiiiiiti", g.family, g.client_id, g.user_id, g.session_id, (int64_t)g.scopes,
-		  (int64_t)g.auth_time, (int64_t)g.assurance, (int64_t)g.aal, g.acting,
+	/* refresh tokens past their 30 days go as new grants come */
+	rc = exec(db, NULL, "DELETE FROM oidc_refresh_tokens WHERE expires_at < ?", "i",
 		  (int64_t)now_s());
+	if (!rc)
+		rc =
+		    exec(db, NULL,
+			 "INSERT INTO oidc_grants (family, client_id, user_id, session_id, scopes, "
+			 "auth_time, assurance, aal, acting, created_at, revoked_at) VALUES (?, ?, "
+			 "?, ?, "
+			 "?, ?, ?, ?, ?, ?, NULL)",
+			 "ttiiiiiiti", g.family, g.client_id, g.user_id, g.session_id,
+			 (int64_t)g.scopes, (int64_t)g.auth_time, (int64_t)g.assurance,
+			 (int64_t)g.aal, g.acting, (int64_t)now_s());
 	if (!rc)
 		rc = issue_tokens(db, &g, g.scopes, nonce, out);
 done:
@@ -1746,7 +1849,7 @@ tb_rc tb_oidc_token(struct tb_db *db, const struct tb_oidc_token_params *p, json
 			    p->grant_type);
 		return TB_OK;
 	}
-	tb_rc rc = tb_db_begin(db, true);
+	tb_rc rc = tb_db_begin(db, which != G_CLIENT); /* client_credentials writes nothing */
 	if (rc)
 		return rc;
 	struct client c;
@@ -1785,46 +1888,53 @@ tb_rc tb_oidc_userinfo(struct tb_db *db, const char *access_token, json_t **out,
 {
 	memset(oe, 0, sizeof(*oe));
 	*out = NULL;
-	if (!access_token || !*access_token || strlen(access_token) > 256) {
+	if (!access_token || !*access_token) {
 		oauth_error(oe, 401, "invalid_token", "a Bearer access token is required");
 		return TB_OK;
 	}
-	char hash[65];
-	token_hash(access_token, hash);
+	json_t *at = own_jws(db, access_token, "at+jwt");
+	const char *gid = json_string_value(json_object_get(at, "gid"));
+	const char *tok_client = json_string_value(json_object_get(at, "client_id"));
+	json_int_t exp = json_integer_value(json_object_get(at, "exp"));
+	bool unknown;
+	unsigned scopes = scopes_parse(json_string_value(json_object_get(at, "scope")), &unknown);
+	if (!at || !tok_client || exp <= now_s() || !gid || !(scopes & TB_OIDC_OPENID)) {
+		oauth_error(oe, 401, "invalid_token",
+			    !at || !tok_client ? "the access token is not one this provider issued"
+			    : exp <= now_s()   ? "the access token has expired"
+					     : "the access token is not for a user's openid scope");
+		json_decref(at);
+		return TB_OK;
+	}
 	struct tb_stmt *st;
-	tb_rc rc =
-	    prep(db, &st,
-		 "SELECT a.client_id, a.user_id, a.scopes, a.expires_at, g.revoked_at, "
-		 "g.acting, c.full_id_number FROM oidc_access_tokens a JOIN oidc_clients c ON "
-		 "c.client_id = a.client_id LEFT JOIN oidc_grants g ON g.family = a.family "
-		 "WHERE a.token_hash = ?",
-		 "t", hash);
-	if (rc)
+	tb_rc rc = prep(db, &st,
+			"SELECT g.client_id, g.user_id, g.scopes, g.revoked_at, g.acting, "
+			"c.full_id_number FROM oidc_grants g JOIN oidc_clients c ON c.client_id = "
+			"g.client_id WHERE g.family = ?",
+			"t", gid);
+	if (rc) {
+		json_decref(at);
 		return rc;
+	}
 	bool row = false, revoked = false, full = false;
 	char client_id[65] = "";
 	int64_t user_id = 0;
-	unsigned scopes = 0;
-	long long expires = 0;
 	char *acting = NULL;
 	if (!(rc = tb_stmt_step(st, &row)) && row) {
 		snprintf(client_id, sizeof(client_id), "%s", tb_stmt_text(st, 0));
-		user_id = tb_stmt_null(st, 1) ? 0 : tb_stmt_int(st, 1);
-		scopes = (unsigned)tb_stmt_int(st, 2);
-		expires = tb_stmt_int(st, 3);
-		revoked = !tb_stmt_null(st, 4);
-		acting = tb_stmt_null(st, 5) ? NULL : strdup(tb_stmt_text(st, 5));
-		full = tb_stmt_int(st, 6) != 0;
+		user_id = tb_stmt_int(st, 1);
+		scopes &= (unsigned)tb_stmt_int(st, 2);
+		revoked = !tb_stmt_null(st, 3);
+		acting = tb_stmt_null(st, 4) ? NULL : strdup(tb_stmt_text(st, 4));
+		full = tb_stmt_int(st, 5) != 0;
 	}
 	tb_stmt_done(st);
+	bool same_client = row && !strcmp(client_id, tok_client);
+	json_decref(at);
 	if (rc)
 		goto done;
-	if (!row || revoked || expires <= now_s() || !user_id || !(scopes & TB_OIDC_OPENID)) {
-		oauth_error(oe, 401, "invalid_token",
-			    !row || revoked ? "the access token is unknown or revoked"
-			    : expires <= now_s()
-				? "the access token has expired"
-				: "the access token is not for a user's openid scope");
+	if (!row || revoked || !same_client) {
+		oauth_error(oe, 401, "invalid_token", "the access token has been revoked");
 		goto done;
 	}
 	char sub[33];
@@ -1876,39 +1986,18 @@ tb_rc tb_oidc_end_session(struct tb_db *db, const char *id_token_hint,
 	char aud[65] = "";
 	long long sid = 0;
 	if (id_token_hint && *id_token_hint) {
-		size_t n = strlen(id_token_hint);
-		struct tb_buf h, pl;
-		tb_buf_init(&h, 4096);
-		tb_buf_init(&pl, 16384);
-		json_t *hdr = NULL, *claims = NULL;
-		bool ok = n < 16384 && !tb_jws_parse(id_token_hint, n, &h, &pl);
-		if (ok) {
-			hdr = json_loadb(h.data, h.len, JSON_REJECT_DUPLICATES, NULL);
-			claims = json_loadb(pl.data, pl.len, JSON_REJECT_DUPLICATES, NULL);
-		}
-		const char *kid = json_string_value(json_object_get(hdr, "kid"));
-		const char *iss = json_string_value(json_object_get(claims, "iss"));
+		/* an expired hint is still a hint (OIDC RP-Initiated Logout §2) */
+		json_t *claims = own_jws(db, id_token_hint, "JWT");
 		json_t *audv = json_object_get(claims, "aud");
 		const char *a0 = json_is_array(audv) ? json_string_value(json_array_get(audv, 0))
 						     : json_string_value(audv);
 		const char *sids = json_string_value(json_object_get(claims, "sid"));
-		ok =
-		    ok && kid && iss && a0 && sids && !strcmp(iss, conf->issuer) && strlen(a0) < 65;
-		if (ok) {
-			pthread_mutex_lock(&keyring.mu);
-			int i = keyring_find(db, kid);
-			const struct tb_es256_key *k = i >= 0 ? keyring.loaded[i].key : NULL;
-			pthread_mutex_unlock(&keyring.mu);
-			ok = k && tb_jws_verify(k, id_token_hint, n);
-		}
+		bool ok = a0 && sids && strlen(a0) < sizeof(aud);
 		if (ok) {
 			snprintf(aud, sizeof(aud), "%s", a0);
 			sid = atoll(sids);
 		}
-		json_decref(hdr);
 		json_decref(claims);
-		tb_buf_release(&h);
-		tb_buf_release(&pl);
 		if (!ok)
 			return tb_fail(err, TB_EINVAL, "id_token_hint",
 				       "id_token_hint is not an ID token this provider issued");

@@ -192,8 +192,9 @@ const struct tb_migration tb_migrations[] = {
      "  target_user INTEGER,\n"
      "  reason TEXT NOT NULL DEFAULT '',\n"
      "  detail TEXT NOT NULL DEFAULT '')"},
-    /* 4 oidc: the OpenID Connect provider (docs/oidc.md). Secrets (codes, tokens) are
-     * stored as SHA-256 hashes, client secrets as a keyed hash, signing keys sealed.
+    /* 4 oidc: the OpenID Connect provider (docs/oidc.md). Secrets (codes, refresh
+     * tokens) are stored as SHA-256 hashes, client secrets as a keyed hash, signing keys
+     * sealed; access tokens are signed JWTs checked against their grant.
      * Times that are compared are UNIX seconds. */
     {4, "oidc",
      "CREATE TABLE oidc_keys (\n"
@@ -246,6 +247,7 @@ const struct tb_migration tb_migrations[] = {
      "  expires_at BIGINT NOT NULL,\n"
      "  used_at BIGINT,\n"
      "  family TEXT);\n"
+     "CREATE INDEX oidc_codes_expiry ON oidc_codes(expires_at);\n"
      /* a grant: what one authorization gave; its refresh tokens form one family that
       * is revoked as a whole */
      "CREATE TABLE oidc_grants (\n"
@@ -268,16 +270,7 @@ const struct tb_migration tb_migrations[] = {
      "  expires_at BIGINT NOT NULL,\n"
      "  used_at BIGINT);\n"
      "CREATE INDEX oidc_refresh_family ON oidc_refresh_tokens(family);\n"
-     "CREATE TABLE oidc_access_tokens (\n"
-     "  token_hash TEXT PRIMARY KEY,\n"
-     "  client_id TEXT NOT NULL REFERENCES oidc_clients(client_id),\n"
-     "  family TEXT,\n"
-     "  user_id BIGINT,\n"
-     "  scopes INTEGER NOT NULL,\n"
-     "  created_at BIGINT NOT NULL,\n"
-     "  expires_at BIGINT NOT NULL);\n"
-     "CREATE INDEX oidc_access_family ON oidc_access_tokens(family);\n"
-     "CREATE INDEX oidc_access_expiry ON oidc_access_tokens(expires_at);\n"
+     "CREATE INDEX oidc_refresh_expiry ON oidc_refresh_tokens(expires_at);\n"
      "CREATE TABLE oidc_consents (\n"
      "  user_id BIGINT NOT NULL,\n"
      "  client_id TEXT NOT NULL REFERENCES oidc_clients(client_id),\n"

@@ -129,30 +129,36 @@ static void test_clients(void **state)
 			   TB_OK, NULL);
 	assert_int_equal(strlen(json_string_value(json_object_get(c, "client_secret"))), 43);
 	json_decref(c);
-	client(f,
-	       "{\"client_id\":\"rp1\",\"name\":\"RP\",\"type\":\"public\",\"redirect_uris\":"
-	       "[\"https://rp.example/cb\"],\"scopes\":[\"openid\"]}",
-	       TB_ECONFLICT, "client_id");
-	client(f,
-	       "{\"name\":\"RP\",\"type\":\"public\",\"redirect_uris\":[\"http://rp.example/cb\"],"
-	       "\"scopes\":[\"openid\"]}",
-	       TB_EINVAL, "redirect_uris[0]");
-	client(f,
-	       "{\"name\":\"RP\",\"type\":\"public\",\"redirect_uris\":[\"https://rp.example/"
-	       "cb#x\"],\"scopes\":[\"openid\"]}",
-	       TB_EINVAL, "redirect_uris[0]");
-	client(f,
-	       "{\"name\":\"RP\",\"type\":\"public\",\"redirect_uris\":[\"https://rp/cb\"],"
-	       "\"scopes\":[\"profile\"]}",
-	       TB_EINVAL, "scopes");
-	client(f,
-	       "{\"name\":\"RP\",\"type\":\"public\",\"redirect_uris\":[\"https://rp/cb\"],"
-	       "\"scopes\":[\"openid\"],\"full_id_number\":true}",
-	       TB_EINVAL, "full_id_number");
-	client(f,
-	       "{\"name\":\"RP\",\"type\":\"public\",\"redirect_uris\":[\"https://rp/cb\"],"
-	       "\"scopes\":[\"openid\"],\"secret\":\"x\"}",
-	       TB_EINVAL, "secret");
+	json_decref(
+	    client(f,
+		   "{\"client_id\":\"rp1\",\"name\":\"RP\",\"type\":\"public\",\"redirect_uris\":"
+		   "[\"https://rp.example/cb\"],\"scopes\":[\"openid\"]}",
+		   TB_ECONFLICT, "client_id"));
+	json_decref(client(
+	    f,
+	    "{\"name\":\"RP\",\"type\":\"public\",\"redirect_uris\":[\"http://rp.example/cb\"],"
+	    "\"scopes\":[\"openid\"]}",
+	    TB_EINVAL, "redirect_uris[0]"));
+	json_decref(
+	    client(f,
+		   "{\"name\":\"RP\",\"type\":\"public\",\"redirect_uris\":[\"https://rp.example/"
+		   "cb#x\"],\"scopes\":[\"openid\"]}",
+		   TB_EINVAL, "redirect_uris[0]"));
+	json_decref(
+	    client(f,
+		   "{\"name\":\"RP\",\"type\":\"public\",\"redirect_uris\":[\"https://rp/cb\"],"
+		   "\"scopes\":[\"profile\"]}",
+		   TB_EINVAL, "scopes"));
+	json_decref(
+	    client(f,
+		   "{\"name\":\"RP\",\"type\":\"public\",\"redirect_uris\":[\"https://rp/cb\"],"
+		   "\"scopes\":[\"openid\"],\"full_id_number\":true}",
+		   TB_EINVAL, "full_id_number"));
+	json_decref(
+	    client(f,
+		   "{\"name\":\"RP\",\"type\":\"public\",\"redirect_uris\":[\"https://rp/cb\"],"
+		   "\"scopes\":[\"openid\"],\"secret\":\"x\"}",
+		   TB_EINVAL, "secret"));
 	/* generated id, public: no secret */
 	c = client(f,
 		   "{\"name\":\"App\",\"type\":\"public\",\"redirect_uris\":[\"http://127.0.0.1:"
@@ -193,10 +199,11 @@ static void test_flow(void **state)
 	snprintf(secret, sizeof(secret), "%s",
 		 json_string_value(json_object_get(c, "client_secret")));
 	json_decref(c);
-	client(f,
-	       "{\"client_id\":\"app\",\"name\":\"App\",\"type\":\"public\",\"redirect_uris\":"
-	       "[\"https://app.example/cb\"],\"scopes\":[\"openid\"]}",
-	       TB_OK, NULL);
+	json_decref(
+	    client(f,
+		   "{\"client_id\":\"app\",\"name\":\"App\",\"type\":\"public\",\"redirect_uris\":"
+		   "[\"https://app.example/cb\"],\"scopes\":[\"openid\"]}",
+		   TB_OK, NULL));
 
 	struct tb_oidc_authz_params q = {.response_type = "code",
 					 .client_id = "rp2",
@@ -309,7 +316,7 @@ static void test_flow(void **state)
 	assert_int_equal(oe.status, 0);
 	const char *idt = json_string_value(json_object_get(out, "id_token"));
 	assert_non_null(idt);
-	char access[64], refresh[64];
+	char access[2048], refresh[64];
 	snprintf(access, sizeof(access), "%s",
 		 json_string_value(json_object_get(out, "access_token")));
 	snprintf(refresh, sizeof(refresh), "%s",

@@ -16,6 +16,7 @@
 
 #include "catalog/catalog_http.h"
 #include "identity/identity_http.h"
+#include "identity/oidc_http.h"
 #include "http/http.h"
 
 static json_t *doc;
@@ -48,7 +49,7 @@ static int setup(void **state)
 		return -1;
 	}
 	if (!tb_http_add_routes(tb_system_routes) || !tb_http_add_routes(tb_catalog_routes) ||
-	    !tb_http_add_routes(tb_identity_routes))
+	    !tb_http_add_routes(tb_identity_routes) || !tb_http_add_routes(tb_oidc_routes))
 		return -1;
 	nroutes = tb_http_routes(&routes);
 	return 0;

@@ -67,12 +67,20 @@ api_asan_run() (
   api_run build-asan api-asan
 )
 
+# The portal's browser tests; the identity ones log the bootstrapped administrator in
+# (to create staff and OIDC clients) with these.
+browser_tests() {
+  TONGBAN_URL=$SERVER_URL TONGBAN_ADMIN_LOGIN=$ADMIN_LOGIN TONGBAN_ADMIN_PASSWORD=$ADMIN_PASSWORD \
+    TONGBAN_ADMIN_TOTP=$ADMIN_TOTP_SECRET node --test --test-concurrency=1 tests/browser/
+}
+
 browser_run() {
   local db="sqlite:$tmp/browser.db" log="$tmp/browser-server.log"
   build/tongban import catalog "$catalog" --db "$db" >/dev/null || return 1
+  bootstrap_admin build/tongban "$db" || return 1
   start_server build/tongban "$db" "$log" || return 1
   local rc=0
-  TONGBAN_URL=$SERVER_URL node --test --test-concurrency=1 tests/browser/ || rc=1
+  browser_tests || rc=1
   stop_server || rc=1
   return $rc
 }
@@ -126,9 +134,10 @@ browser_pg() {
   local db log="$tmp/browser-pg-server.log"
   db=$(pg_createdb "$tmp/pg" browser) || return 1
   build/tongban import catalog "$catalog" --db "$db" >/dev/null || return 1
+  bootstrap_admin build/tongban "$db" || return 1
   start_server build/tongban "$db" "$log" || return 1
   local rc=0
-  TONGBAN_URL=$SERVER_URL node --test --test-concurrency=1 tests/browser/ || rc=1
+  browser_tests || rc=1
   stop_server || rc=1
   return $rc
 }

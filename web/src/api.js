@@ -22,19 +22,64 @@ export function qs(params) {
   return s ? `?${s}` : '';
 }
 
-export async function get(path, params, { signal } = {}) {
+// The session's CSRF token (session.js keeps it current): sent as X-CSRF-Token on every
+// state-changing request, which the server refuses without it (403 type csrf).
+let csrfToken = '';
+let refreshCsrf = null;
+export function setCsrfToken(token) { csrfToken = token || ''; }
+/** session.js registers how to fetch a fresh token (GET /api/v1/session). */
+export function onCsrfRefresh(fn) { refreshCsrf = fn; }
+let unauthorized = null;
+/** session.js registers what to do when the server says the session is gone (401). */
+export function onUnauthorized(fn) { unauthorized = fn; }
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+async function once(method, path, { params, body, signal } = {}) {
+  const headers = { Accept: 'application/json', 'Accept-Language': prefs.locale };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (UNSAFE.has(method) && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   const res = await fetch(`/api/v1${path}${qs(params)}`, {
-    headers: { Accept: 'application/json', 'Accept-Language': prefs.locale },
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: 'same-origin', // the HttpOnly session cookie
     signal,
   });
   const type = res.headers.get('content-type') || '';
-  let body = null;
+  let data = null;
   if (type.includes('json')) {
-    try { body = await res.json(); } catch { body = null; }
+    try { data = await res.json(); } catch { data = null; }
   }
-  if (!res.ok) throw new ApiError(res.status, body);
-  return body;
+  return { res, data };
 }
+
+/**
+ * One API call. Resolves to the JSON body (null for 204), throws ApiError otherwise.
+ * A state-changing call refused for its CSRF token (the session changed in another
+ * tab, or the token was not loaded yet) fetches the current token and tries once more.
+ */
+export async function request(method, path, opts = {}) {
+  let { res, data } = await once(method, path, opts);
+  if (res.status === 403 && UNSAFE.has(method) && refreshCsrf && /(^|\/)csrf$/.test(String((data && data.type) || ''))) {
+    const before = csrfToken;
+    await refreshCsrf();
+    if (csrfToken && csrfToken !== before) ({ res, data } = await once(method, path, opts));
+  }
+  if (!res.ok) {
+    if (res.status === 401 && unauthorized && path !== '/auth/login') unauthorized();
+    const err = new ApiError(res.status, data);
+    err.retryAfter = res.headers.get('retry-after');
+    throw err;
+  }
+  return data;
+}
+
+export function get(path, params, { signal } = {}) { return request('GET', path, { params, signal }); }
+export const post = (path, body, opts) => request('POST', path, { ...opts, body });
+export const patch = (path, body, opts) => request('PATCH', path, { ...opts, body });
+export const put = (path, body, opts) => request('PUT', path, { ...opts, body });
+export const del = (path, opts) => request('DELETE', path, opts);
 
 export const api = {
   regions: (parent, opts) => get('/regions', parent ? { parent } : {}, opts),

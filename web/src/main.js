@@ -8,8 +8,10 @@ import './style.css';
 import App from './App.vue';
 import { router } from './router.js';
 import { installPrefs } from './prefs.js';
+import { loadSession } from './session.js';
 
 installPrefs();
+loadSession();
 
 const app = createApp(App);
 for (const c of [ElButton, ElInput, ElCheckbox, ElConfigProvider, ElDialog, ElDrawer,

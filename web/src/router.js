@@ -1,5 +1,6 @@
 import { createRouter, createWebHistory } from 'vue-router';
 import HomeView from './views/HomeView.vue';
+import { ready } from './session.js';
 
 export const router = createRouter({
   history: createWebHistory('/'),
@@ -7,6 +8,11 @@ export const router = createRouter({
     { path: '/', name: 'home', component: HomeView },
     { path: '/search', name: 'search', component: () => import('./views/SearchView.vue') },
     { path: '/items/:code', name: 'item', component: () => import('./views/GuideView.vue') },
+    { path: '/login', name: 'login', component: () => import('./views/LoginView.vue') },
+    { path: '/staff/login', name: 'staff-login', component: () => import('./views/LoginView.vue'), props: { staff: true } },
+    { path: '/register', name: 'register', component: () => import('./views/RegisterView.vue') },
+    { path: '/account', name: 'account', component: () => import('./views/AccountView.vue'), meta: { auth: true } },
+    { path: '/consent', name: 'consent', component: () => import('./views/ConsentView.vue'), meta: { auth: true } },
     { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue') },
   ],
   scrollBehavior(to, from, saved) {
@@ -15,4 +21,12 @@ export const router = createRouter({
     if (to.path === from.path) return false;
     return { top: 0 };
   },
+});
+
+// Pages that need a session send an anonymous visitor to log in first, and back after.
+router.beforeEach(async (to) => {
+  if (!to.meta.auth) return true;
+  const s = await ready();
+  if (s.authenticated) return true;
+  return { path: '/login', query: { next: to.fullPath } };
 });

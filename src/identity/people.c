@@ -88,6 +88,19 @@ static tb_rc import_all(struct tb_db *db, json_t *doc, int *count, struct tb_err
 	}
 	json_array_foreach(json_object_get(doc, "enterprises"), i, v)
 	{
+		/* Look before inserting: on PostgreSQL a refused INSERT would abort the
+		 * whole import's transaction. */
+		struct tb_stmt *st;
+		bool known = false;
+		if ((rc = tb_db_prepare(db, "SELECT 1 FROM enterprises WHERE uscc = ?", &st)))
+			return rc;
+		tb_stmt_bind_text(st, 1, s_of(v, "uscc"));
+		rc = tb_stmt_step(st, &known);
+		tb_stmt_done(st);
+		if (rc)
+			return rc;
+		if (known)
+			continue;
 		struct tb_principal p;
 		if ((rc = person_principal(db, s_of(v, "legal_rep_id_number"), &p, err)))
 			return tb_fail(err, rc, err->field, "enterprises[%zu]: %s", i, err->msg);

@@ -43,6 +43,15 @@ bad="$tmp/bad.jsonl"
 check "a bad import exits non-zero" test $rc -ne 0
 check "nothing of a bad file is imported" test "$(psql_ -c "SELECT count(*) FROM items WHERE catalog_code = '999999999000'")" = 0
 
+# --- the demo's people: sealed on import, and a second import changes nothing
+export TONGBAN_KEY_FILE=${TONGBAN_KEY_FILE:-$tmp/data.key}
+[ -f "$TONGBAN_KEY_FILE" ] || { openssl rand -hex 32 >"$TONGBAN_KEY_FILE"; chmod 600 "$TONGBAN_KEY_FILE"; }
+check "the demo people import into PostgreSQL" "$bin" import people data/demo/people.json --db "$url"
+users=$(count users); enterprises=$(count enterprises); grants=$(count agent_grants)
+check "a second import of the same people succeeds" "$bin" import people data/demo/people.json --db "$url"
+check "... and adds no user, enterprise or agent grant" test "$(count users)/$(count enterprises)/$(count agent_grants)" = "$users/$enterprises/$grants"
+check "no ID number is stored in the clear" test "$(psql_ -c "SELECT count(*) FROM users WHERE id_number_sealed LIKE '%440106199001011235%' OR name = '440106199001011235'")" = 0
+
 # --- export round trip, and the same bytes as SQLite
 "$bin" export catalog "$tmp/pg.jsonl" --db "$url"
 check "export writes JSON Lines with a format header" grep -q '^{"format":"tongban-catalog/1"}$' <(head -1 "$tmp/pg.jsonl")

@@ -15,7 +15,7 @@
 #define TB_IDENTITY_IDENTITY_H
 
 #include "base/tb.h"
-#include "http/http.h"
+#include "base/principal.h"
 
 #include <jansson.h>
 

@@ -1,5 +1,5 @@
-/* principal.c: roles and jurisdiction of a request's principal (http.h). */
-#include "http/http.h"
+/* principal.c: roles and jurisdiction of a request's principal (principal.h). */
+#include "base/principal.h"
 #include "base/codes.h"
 
 #include <string.h>

@@ -112,6 +112,10 @@ void tb_http_add_header(struct tb_req *r, const char *name, const char *value);
 void tb_http_reply(struct tb_req *r, unsigned status, const char *content_type, char *body,
 		   size_t len);
 void tb_http_reply_json(struct tb_req *r, unsigned status, json_t *v); /* steals v */
+/* The end of most handlers: the block's failure as a problem (tb_http_reply_rc), or out
+ * (stolen; NULL when rc is set) as JSON with status. */
+void tb_http_reply_result(struct tb_req *r, tb_rc rc, const struct tb_err *err, unsigned status,
+			  json_t *out);
 /* Problem details. field may be NULL; extra field errors may be added by the caller
  * through tb_http_reply_problem_errors. */
 void tb_http_reply_error(struct tb_req *r, unsigned status, const char *type, const char *field,

@@ -177,6 +177,17 @@ void tb_http_reply(struct tb_req *r, unsigned status, const char *content_type, 
 	r->resp_len = len;
 }
 
+void tb_http_reply_result(struct tb_req *r, tb_rc rc, const struct tb_err *err, unsigned status,
+			  json_t *out)
+{
+	if (rc) {
+		json_decref(out);
+		tb_http_reply_rc(r, rc, err);
+	} else {
+		tb_http_reply_json(r, status, out);
+	}
+}
+
 void tb_http_reply_json(struct tb_req *r, unsigned status, json_t *v)
 {
 	char *s = v ? json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII * 0) : NULL;

@@ -339,14 +339,6 @@ static void set_acting(struct tb_req *r)
 
 /* ---- enterprises and agents ---- */
 
-static void answer(struct tb_req *r, tb_rc rc, struct tb_err *err, json_t *out, unsigned status)
-{
-	if (rc)
-		tb_http_reply_rc(r, rc, err);
-	else
-		tb_http_reply_json(r, status, out);
-}
-
 static void today(char out[11])
 {
 	time_t t = time(NULL) + 8 * 3600;
@@ -378,7 +370,7 @@ static void create_enterprise(struct tb_req *r)
 	    db ? tb_identity_enterprise_create(db, &r->principal, &in, &out, &err) : TB_EUNAVAIL;
 	json_decref(body);
 	if (db)
-		answer(r, rc, &err, out, 201);
+		tb_http_reply_result(r, rc, &err, 201, out);
 }
 
 static void my_enterprises(struct tb_req *r)
@@ -391,7 +383,7 @@ static void my_enterprises(struct tb_req *r)
 	struct tb_err err = {0};
 	json_t *out = NULL;
 	tb_rc rc = tb_identity_my_enterprises(db, &r->principal, d, &out, &err);
-	answer(r, rc, &err, out, 200);
+	tb_http_reply_result(r, rc, &err, 200, out);
 }
 
 static void my_authorisations(struct tb_req *r)
@@ -404,7 +396,7 @@ static void my_authorisations(struct tb_req *r)
 	struct tb_err err = {0};
 	json_t *out = NULL;
 	tb_rc rc = tb_identity_my_authorisations(db, &r->principal, d, &out, &err);
-	answer(r, rc, &err, out, 200);
+	tb_http_reply_result(r, rc, &err, 200, out);
 }
 
 static void grant_agent(struct tb_req *r)
@@ -430,7 +422,7 @@ static void grant_agent(struct tb_req *r)
 		      : TB_EUNAVAIL;
 	json_decref(body);
 	if (db)
-		answer(r, rc, &err, out, 201);
+		tb_http_reply_result(r, rc, &err, 201, out);
 }
 
 static void list_agents(struct tb_req *r)
@@ -444,7 +436,7 @@ static void list_agents(struct tb_req *r)
 	json_t *out = NULL;
 	tb_rc rc =
 	    tb_identity_agent_list(db, &r->principal, tb_http_param(r, "uscc"), d, &out, &err);
-	answer(r, rc, &err, out, 200);
+	tb_http_reply_result(r, rc, &err, 200, out);
 }
 
 static void revoke_agent(struct tb_req *r)
@@ -567,7 +559,7 @@ static void list_staff(struct tb_req *r)
 	struct tb_err err = {0};
 	json_t *out = NULL;
 	tb_rc rc = tb_identity_staff_list(db, &r->principal, page, per_page, &out, &err);
-	answer(r, rc, &err, out, 200);
+	tb_http_reply_result(r, rc, &err, 200, out);
 }
 
 static void put_roles(struct tb_req *r)
@@ -593,7 +585,7 @@ static void put_roles(struct tb_req *r)
 	tb_rc rc = tb_identity_staff_set_roles(db, &r->principal, id, roles, &err);
 	if (!rc)
 		rc = tb_identity_staff_get(db, id, &out, &err);
-	answer(r, rc, &err, out, 200);
+	tb_http_reply_result(r, rc, &err, 200, out);
 }
 
 static void raise_assurance(struct tb_req *r)
@@ -622,7 +614,7 @@ static void raise_assurance(struct tb_req *r)
 		      : TB_EUNAVAIL;
 	json_decref(body);
 	if (db)
-		answer(r, rc, &err, out, 200);
+		tb_http_reply_result(r, rc, &err, 200, out);
 }
 
 static void get_person(struct tb_req *r)
@@ -644,7 +636,7 @@ static void get_person(struct tb_req *r)
 	json_t *out = NULL;
 	tb_rc rc =
 	    tb_identity_person_get(db, &r->principal, id, reveal != NULL, reason, &out, &err);
-	answer(r, rc, &err, out, 200);
+	tb_http_reply_result(r, rc, &err, 200, out);
 }
 
 static void list_audit(struct tb_req *r)
@@ -658,7 +650,7 @@ static void list_audit(struct tb_req *r)
 	struct tb_err err = {0};
 	json_t *out = NULL;
 	tb_rc rc = tb_identity_audit_list(db, page, per_page, &out, &err);
-	answer(r, rc, &err, out, 200);
+	tb_http_reply_result(r, rc, &err, 200, out);
 }
 
 #define STAFF_READERS                                                                              \

@@ -185,10 +185,7 @@ static void jwks(struct tb_req *r)
 	json_t *out;
 	struct tb_err err = {0};
 	tb_rc rc = tb_oidc_jwks(db, &out, &err);
-	if (rc)
-		tb_http_reply_rc(r, rc, &err);
-	else
-		tb_http_reply_json(r, 200, out);
+	tb_http_reply_result(r, rc, &err, 200, out);
 }
 
 static void authorize(struct tb_req *r)
@@ -244,10 +241,7 @@ static void consent_get(struct tb_req *r)
 	json_t *out;
 	struct tb_err err = {0};
 	tb_rc rc = tb_oidc_consent_get(db, tb_http_param(r, "id"), &u, lang_of(r), &out, &err);
-	if (rc)
-		tb_http_reply_rc(r, rc, &err);
-	else
-		tb_http_reply_json(r, 200, out);
+	tb_http_reply_result(r, rc, &err, 200, out);
 }
 
 static void consent_post(struct tb_req *r)
@@ -462,10 +456,7 @@ static void client_create(struct tb_req *r)
 	user_of(r, &u);
 	tb_rc rc = tb_oidc_client_create(db, body, u.user_id, &out, &err);
 	json_decref(body);
-	if (rc)
-		tb_http_reply_rc(r, rc, &err);
-	else
-		tb_http_reply_json(r, 201, out);
+	tb_http_reply_result(r, rc, &err, 201, out);
 }
 
 static void client_list(struct tb_req *r)
@@ -479,10 +470,7 @@ static void client_list(struct tb_req *r)
 	json_t *out;
 	struct tb_err err = {0};
 	tb_rc rc = tb_oidc_client_list(db, page, per_page, &out, &err);
-	if (rc)
-		tb_http_reply_rc(r, rc, &err);
-	else
-		tb_http_reply_json(r, 200, out);
+	tb_http_reply_result(r, rc, &err, 200, out);
 }
 
 static void client_get(struct tb_req *r)
@@ -493,10 +481,7 @@ static void client_get(struct tb_req *r)
 	json_t *out;
 	struct tb_err err = {0};
 	tb_rc rc = tb_oidc_client_get(db, tb_http_param(r, "client_id"), &out, &err);
-	if (rc)
-		tb_http_reply_rc(r, rc, &err);
-	else
-		tb_http_reply_json(r, 200, out);
+	tb_http_reply_result(r, rc, &err, 200, out);
 }
 
 const struct tb_route tb_oidc_routes[] = {

@@ -12,10 +12,7 @@ static void list_nodes(struct tb_req *r)
 	json_t *out = NULL;
 	struct tb_err err = {0};
 	tb_rc rc = tb_jobs_status(db, tb_jobs_now_ms(), &out, &err);
-	if (rc)
-		tb_http_reply_rc(r, rc, &err);
-	else
-		tb_http_reply_json(r, 200, out);
+	tb_http_reply_result(r, rc, &err, 200, out);
 }
 
 const struct tb_route tb_jobs_routes[] = {

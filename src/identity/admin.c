@@ -148,29 +148,15 @@ tb_rc tb_identity_raise_assurance(struct tb_db *db, const struct tb_principal *p
 				  const char *id_number, const char *name, int level,
 				  const char *reason, json_t **out, struct tb_err *err)
 {
-	char idn[19], idx[65];
+	char idn[19];
 	if (!idn_id_number(id_number, "id_number", idn, err) || !idn_name(name, "name", err))
 		return TB_EINVAL;
-	tb_rc rc = idn_index(idn, idx);
+	int64_t id;
+	char stored[192];
+	tb_rc rc = idn_find_person(db, idn, &id, stored, sizeof(stored));
 	if (rc)
 		return rc;
 	struct tb_stmt *st;
-	bool row = false;
-	int64_t id = 0;
-	char stored[192] = "";
-	if ((rc = tb_db_prepare(db,
-				"SELECT id, name FROM users WHERE kind = 'person' AND "
-				"id_number_index = ?",
-				&st)))
-		return rc;
-	tb_stmt_bind_text(st, 1, idx);
-	if (!(rc = tb_stmt_step(st, &row)) && row) {
-		id = tb_stmt_int(st, 0);
-		snprintf(stored, sizeof(stored), "%s", tb_stmt_text(st, 1));
-	}
-	tb_stmt_done(st);
-	if (rc)
-		return rc;
 	if (!id)
 		return tb_fail(err, TB_ENOTFOUND, "id_number",
 			       "no person with this ID number has an account");

@@ -523,6 +523,28 @@ static tb_rc insert_user(struct tb_db *db, const char *kind, const char *name,
 	return rc;
 }
 
+tb_rc idn_find_person(struct tb_db *db, const char *idn, int64_t *id, char *name, size_t namelen)
+{
+	char idx[65];
+	struct tb_stmt *st;
+	bool row = false;
+	*id = 0;
+	name[0] = 0;
+	tb_rc rc = idn_index(idn, idx);
+	if (rc || (rc = tb_db_prepare(db,
+				      "SELECT id, name FROM users WHERE kind = 'person' AND "
+				      "id_number_index = ?",
+				      &st)))
+		return rc;
+	tb_stmt_bind_text(st, 1, idx);
+	if (!(rc = tb_stmt_step(st, &row)) && row) {
+		*id = tb_stmt_int(st, 0);
+		snprintf(name, namelen, "%s", tb_stmt_text(st, 1));
+	}
+	tb_stmt_done(st);
+	return rc;
+}
+
 /* Is there a user of `kind` whose ID number or phone has this index? */
 static tb_rc find_user(struct tb_db *db, const char *kind, const char *column, const char *idx,
 		       int64_t *id)

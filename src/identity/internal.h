@@ -16,6 +16,9 @@ tb_rc idn_seal(const char *table, const char *column, int64_t row, const void *p
 tb_rc idn_open(const char *table, const char *column, int64_t row, const char *sealed, char *out,
 	       size_t outlen, size_t *n);
 tb_rc idn_index(const char *value, char hex[65]);
+/* The person account holding the (checked) ID number idn: *id (0 when none) and its
+ * name into name[namelen]. */
+tb_rc idn_find_person(struct tb_db *db, const char *idn, int64_t *id, char *name, size_t namelen);
 /* Validate an ID number (GB 11643) into its normal form (check char upper case). */
 bool idn_id_number(const char *in, const char *field, char out[19], struct tb_err *err);
 bool idn_phone(const char *in, const char *field, char out[12], struct tb_err *err);

@@ -23,28 +23,14 @@ static const char *s_of(json_t *o, const char *k)
 static tb_rc person_principal(struct tb_db *db, const char *id_number, struct tb_principal *p,
 			      struct tb_err *err)
 {
-	char idn[19], idx[65];
+	char idn[19];
 	memset(p, 0, sizeof(*p));
 	if (!idn_id_number(id_number, "legal_rep_id_number", idn, err))
 		return TB_EINVAL;
-	tb_rc rc = idn_index(idn, idx);
-	if (rc)
-		return rc;
-	struct tb_stmt *st;
-	bool row = false;
-	if ((rc = tb_db_prepare(db,
-				"SELECT id, name FROM users WHERE kind = 'person' AND "
-				"id_number_index = ?",
-				&st)))
-		return rc;
-	tb_stmt_bind_text(st, 1, idx);
-	if (!(rc = tb_stmt_step(st, &row)) && row) {
+	tb_rc rc = idn_find_person(db, idn, &p->user_id, p->name, sizeof(p->name));
+	if (!rc && p->user_id)
 		p->kind = TB_PRINCIPAL_PERSON;
-		p->user_id = tb_stmt_int(st, 0);
-		snprintf(p->name, sizeof(p->name), "%s", tb_stmt_text(st, 1));
-	}
-	tb_stmt_done(st);
-	if (!rc && !row)
+	if (!rc && !p->user_id)
 		rc = tb_fail(err, TB_EINVAL, "legal_rep_id_number",
 			     "the legal representative must be among the persons");
 	return rc;

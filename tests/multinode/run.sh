@@ -87,7 +87,7 @@ ok "PostgreSQL started, migrated and loaded"
 
 # --- three nodes, then HAProxy in front of them
 for i in 1 2 3; do
-  start_server "$bin" "$PG_URL" "$tmp/node$i.log" --jobs-tick "$tick" || fatal "node $i starts"
+  start_server "$bin" "$PG_URL" "$tmp/node$i.log" --jobs-tick "$tick" --trust-proxy || fatal "node $i starts"
   node_pid[$i]=$SERVER_PID node_url[$i]=$SERVER_URL
 done
 ok "three nodes started (${node_url[*]})"

@@ -99,7 +99,7 @@ static void list_items(struct tb_req *r)
 	struct tb_db *db = tb_http_db(r);
 	if (!db)
 		return;
-	json_t *out;
+	json_t *out = NULL;
 	struct tb_err err = {0};
 	tb_rc rc = tb_catalog_list(db, &f, s, page, per_page, &out, &err);
 	answer(r, rc, &err, out);
@@ -130,7 +130,7 @@ static void search(struct tb_req *r)
 	struct tb_db *db = tb_http_db(r);
 	if (!db)
 		return;
-	json_t *out;
+	json_t *out = NULL;
 	struct tb_err err = {0};
 	tb_rc rc = tb_catalog_search(db, q, &f, page, per_page, &opts, &out, &err);
 	answer(r, rc, &err, out);
@@ -146,7 +146,7 @@ static void suggest(struct tb_req *r)
 	struct tb_db *db = tb_http_db(r);
 	if (!db)
 		return;
-	json_t *out;
+	json_t *out = NULL;
 	struct tb_err err = {0};
 	tb_rc rc = tb_catalog_suggest(db, q, &out, &err);
 	answer(r, rc, &err, out);
@@ -194,7 +194,7 @@ static void get_item(struct tb_req *r)
 		tb_http_reply(r, 200, "application/json; charset=utf-8", text, len);
 		return;
 	}
-	json_t *out;
+	json_t *out = NULL;
 	if ((rc = tb_catalog_get_item(db, code, &out, &err)))
 		return tb_http_reply_rc(r, rc, &err);
 	tb_http_reply_json(r, 200, out);
@@ -332,7 +332,7 @@ static void list_regions(struct tb_req *r)
 	struct tb_db *db = tb_http_db(r);
 	if (!db)
 		return;
-	json_t *out;
+	json_t *out = NULL;
 	struct tb_err err = {0};
 	tb_rc rc = tb_catalog_regions(db, tb_http_query(r, "parent"), &out, &err);
 	answer(r, rc, &err, out);
@@ -343,7 +343,7 @@ static void get_region(struct tb_req *r)
 	struct tb_db *db = tb_http_db(r);
 	if (!db)
 		return;
-	json_t *out;
+	json_t *out = NULL;
 	struct tb_err err = {0};
 	tb_rc rc = tb_catalog_region(db, tb_http_param(r, "code"), &out, &err);
 	if (rc == TB_EINVAL)
@@ -361,7 +361,7 @@ static void list_departments(struct tb_req *r)
 	struct tb_db *db = tb_http_db(r);
 	if (!db)
 		return;
-	json_t *out;
+	json_t *out = NULL;
 	struct tb_err err = {0};
 	tb_rc rc =
 	    tb_catalog_departments(db, tb_http_query(r, "region"), page, per_page, &out, &err);
@@ -373,7 +373,7 @@ static void list_topics(struct tb_req *r)
 	struct tb_db *db = tb_http_db(r);
 	if (!db)
 		return;
-	json_t *out;
+	json_t *out = NULL;
 	struct tb_err err = {0};
 	tb_rc rc = tb_catalog_topics(db, tb_http_query(r, "object"), &out, &err);
 	answer(r, rc, &err, out);

@@ -113,7 +113,8 @@ void tb_http_reply(struct tb_req *r, unsigned status, const char *content_type, 
 		   size_t len);
 void tb_http_reply_json(struct tb_req *r, unsigned status, json_t *v); /* steals v */
 /* The end of most handlers: the block's failure as a problem (tb_http_reply_rc), or out
- * (stolen; NULL when rc is set) as JSON with status. */
+ * (stolen) as JSON with status. When rc is set, out is not touched (blocks fill it only
+ * on success; it may be uninitialised). */
 void tb_http_reply_result(struct tb_req *r, tb_rc rc, const struct tb_err *err, unsigned status,
 			  json_t *out);
 /* Problem details. field may be NULL; extra field errors may be added by the caller

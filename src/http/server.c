@@ -180,12 +180,10 @@ void tb_http_reply(struct tb_req *r, unsigned status, const char *content_type, 
 void tb_http_reply_result(struct tb_req *r, tb_rc rc, const struct tb_err *err, unsigned status,
 			  json_t *out)
 {
-	if (rc) {
-		json_decref(out);
+	if (rc)
 		tb_http_reply_rc(r, rc, err);
-	} else {
+	else
 		tb_http_reply_json(r, status, out);
-	}
 }
 
 void tb_http_reply_json(struct tb_req *r, unsigned status, json_t *v)

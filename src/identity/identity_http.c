@@ -218,7 +218,7 @@ static void list_sessions(struct tb_req *r)
 	if (!db)
 		return;
 	struct tb_err err = {0};
-	json_t *out;
+	json_t *out = NULL;
 	tb_rc rc = tb_identity_sessions_list(db, &r->principal, now_s(), &out, &err);
 	if (rc)
 		return tb_http_reply_rc(r, rc, &err);
@@ -259,7 +259,7 @@ static void get_me(struct tb_req *r)
 	if (!db)
 		return;
 	struct tb_err err = {0};
-	json_t *out;
+	json_t *out = NULL;
 	tb_rc rc = tb_identity_me(db, r->principal.user_id, &out, &err);
 	if (rc)
 		return tb_http_reply_rc(r, rc, &err);

@@ -182,7 +182,7 @@ static void jwks(struct tb_req *r)
 	struct tb_db *db = tb_http_db(r);
 	if (!db)
 		return;
-	json_t *out;
+	json_t *out = NULL;
 	struct tb_err err = {0};
 	tb_rc rc = tb_oidc_jwks(db, &out, &err);
 	tb_http_reply_result(r, rc, &err, 200, out);
@@ -238,7 +238,7 @@ static void consent_get(struct tb_req *r)
 		return;
 	struct tb_oidc_user u;
 	user_of(r, &u);
-	json_t *out;
+	json_t *out = NULL;
 	struct tb_err err = {0};
 	tb_rc rc = tb_oidc_consent_get(db, tb_http_param(r, "id"), &u, lang_of(r), &out, &err);
 	tb_http_reply_result(r, rc, &err, 200, out);
@@ -329,7 +329,7 @@ static void token(struct tb_req *r)
 	struct tb_db *db = tb_http_db(r);
 	if (!db)
 		return;
-	json_t *out;
+	json_t *out = NULL;
 	struct tb_oidc_error oe;
 	tb_rc rc = tb_oidc_token(db, &p, &out, &oe);
 	if (rc)
@@ -357,7 +357,7 @@ static void userinfo(struct tb_req *r)
 	struct tb_db *db = tb_http_db(r);
 	if (!db)
 		return;
-	json_t *out;
+	json_t *out = NULL;
 	struct tb_oidc_error oe;
 	tb_rc rc = tb_oidc_userinfo(db, tok, &out, &oe);
 	if (rc) {
@@ -450,7 +450,7 @@ static void client_create(struct tb_req *r)
 		json_decref(body);
 		return;
 	}
-	json_t *out;
+	json_t *out = NULL;
 	struct tb_err err = {0};
 	struct tb_oidc_user u;
 	user_of(r, &u);
@@ -467,7 +467,7 @@ static void client_list(struct tb_req *r)
 	struct tb_db *db = tb_http_db(r);
 	if (!db)
 		return;
-	json_t *out;
+	json_t *out = NULL;
 	struct tb_err err = {0};
 	tb_rc rc = tb_oidc_client_list(db, page, per_page, &out, &err);
 	tb_http_reply_result(r, rc, &err, 200, out);
@@ -478,7 +478,7 @@ static void client_get(struct tb_req *r)
 	struct tb_db *db = tb_http_db(r);
 	if (!db)
 		return;
-	json_t *out;
+	json_t *out = NULL;
 	struct tb_err err = {0};
 	tb_rc rc = tb_oidc_client_get(db, tb_http_param(r, "client_id"), &out, &err);
 	tb_http_reply_result(r, rc, &err, 200, out);

@@ -62,6 +62,8 @@ if [ "$(id -u)" = 0 ] && ! id "$PG_USER" >/dev/null 2>&1; then
 fi
 chmod 0755 "$tmp"
 declare -A rest pgp
+primary_is() { curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:${rest[$1]}/primary" | grep -q 200; }
+replica_ok() { curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:${rest[$1]}/replica" | grep -q 200; }
 for m in pg1 pg2; do
   rest[$m]=$(free_port) pgp[$m]=$(free_port)
   mkdir -p "$tmp/$m" && chmod 0700 "$tmp/$m"
@@ -111,10 +113,12 @@ YML
   chmod 0644 "$tmp/$m.yml"
   pg_as patroni "$tmp/$m.yml" >"$tmp/$m.log" 2>&1 &
   patroni_pid+=($!)
-  sleep 1 # let pg1 bootstrap first
+  # pg2 starts only once pg1 leads, so that it joins as a replica rather than racing pg1
+  # for the leader key (a busy machine can take many seconds to initdb)
+  if [ "$m" = pg1 ]; then
+    for _ in $(seq 1 600); do primary_is pg1 && break; sleep 0.2; done
+  fi
 done
-primary_is() { curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:${rest[$1]}/primary" | grep -q 200; }
-replica_ok() { curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:${rest[$1]}/replica" | grep -q 200; }
 for _ in $(seq 1 300); do primary_is pg1 && replica_ok pg2 && break; sleep 0.2; done
 check "Patroni bootstrapped pg1 as primary and pg2 as a replica" bash -c "$(declare -f primary_is replica_ok); $(declare -p rest); primary_is pg1 && replica_ok pg2"
 

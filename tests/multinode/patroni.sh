@@ -61,6 +61,13 @@ if [ "$(id -u)" = 0 ] && ! id "$PG_USER" >/dev/null 2>&1; then
   useradd --system --no-create-home --shell /usr/sbin/nologin "$PG_USER"
 fi
 chmod 0755 "$tmp"
+# Patroni (Python) needs a working directory its user can enter: the checkout may sit
+# under a 0700 directory (a fresh clone in `mktemp -d`). Called in a subshell, and exec'd
+# so that $! is the process itself.
+in_tmp_as_pg() {
+  cd "$tmp" || return 1
+  if [ "$(id -u)" = 0 ]; then exec runuser -u "$PG_USER" -- "$@"; else exec "$@"; fi
+}
 declare -A rest pgp
 primary_is() { curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:${rest[$1]}/primary" | grep -q 200; }
 replica_ok() { curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:${rest[$1]}/replica" | grep -q 200; }
@@ -111,7 +118,7 @@ postgresql:
     fsync: "off"
 YML
   chmod 0644 "$tmp/$m.yml"
-  pg_as patroni "$tmp/$m.yml" >"$tmp/$m.log" 2>&1 &
+  (in_tmp_as_pg patroni "$tmp/$m.yml") >"$tmp/$m.log" 2>&1 &
   patroni_pid+=($!)
   # pg2 starts only once pg1 leads, so that it joins as a replica rather than racing pg1
   # for the leader key (a busy machine can take many seconds to initdb)
@@ -150,7 +157,7 @@ ok "tongban runs on the Patroni primary through HAProxy"
 node tests/multinode/nodes.mjs load "$SERVER_URL" "$tmp/stop-load" 503 >"$tmp/load.log" 2>&1 &
 load_pid=$!
 sleep 2
-pg_as patronictl -c "$tmp/pg1.yml" switchover --leader pg1 --candidate pg2 --force >"$tmp/switch.log" 2>&1
+(in_tmp_as_pg patronictl -c "$tmp/pg1.yml" switchover --leader pg1 --candidate pg2 --force) >"$tmp/switch.log" 2>&1
 for _ in $(seq 1 300); do primary_is pg2 && break; sleep 0.2; done
 check "Patroni switched the primary over to pg2" primary_is pg2
 seen() { "$PG_BIN/psql" "$url" -XAtqc "SELECT max(seen_ms) FROM nodes" 2>/dev/null; }

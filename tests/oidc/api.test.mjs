@@ -135,7 +135,9 @@ describe('authorization endpoint', () => {
   });
   test('logged in but prompt=login, or max_age passed: to /login with prompt=login', async () => {
     for (const extra of [{ prompt: 'login' }, { max_age: '0' }]) {
-      await new Promise((r) => setTimeout(r, extra.max_age ? 1100 : 0)); // a login at least 1 s old
+      // a login at least 1 s old: times are whole seconds, and prompt=login asks again only
+      // when the login is older than the request
+      await new Promise((r) => setTimeout(r, 1100));
       const r = await get(authorizeUrl({ ...base(), ...extra }), { authorization: `Bearer ${zhang}` });
       assert.equal(r.status, 302, JSON.stringify(extra));
       assert.match(r.location, /^\/login\?next=%2Fapi%2Fv1%2Foidc%2Fauthorize%3Fresume%3D[^&]+&prompt=login$/);

@@ -43,6 +43,8 @@ const char *tb_rc_str(tb_rc rc)
 		return "database unavailable";
 	case TB_EINTERNAL:
 		return "internal error";
+	case TB_ETYPE:
+		return "unsupported media type";
 	}
 	return "unknown";
 }

@@ -21,6 +21,7 @@ typedef enum tb_rc {
 	TB_EDB,	     /* the store failed */
 	TB_EUNAVAIL, /* the store is unreachable: 503 */
 	TB_EINTERNAL,
+	TB_ETYPE, /* content of a kind not accepted, or not what it claims: 415 */
 } tb_rc;
 
 /* Details of a failure: a message and, for validation, the field it concerns.

@@ -28,7 +28,8 @@ struct tb_route {
 	const char *pattern; /* "/api/v1/items/{code}" */
 	void (*handler)(struct tb_req *r);
 	enum tb_auth auth;
-	unsigned roles; /* TB_AUTH_STAFF: a mask of enum tb_role */
+	unsigned roles;	 /* TB_AUTH_STAFF: a mask of enum tb_role */
+	size_t max_body; /* bytes; 0: the app's max_body (uploads take more) */
 };
 
 enum tb_lang { TB_LANG_ZH_CN, TB_LANG_ZH_HK, TB_LANG_EN };
@@ -130,6 +131,18 @@ void tb_http_reply_rc(struct tb_req *r, tb_rc rc, const struct tb_err *err);
 /* Parse the body as one JSON object: UTF-8, no duplicate keys, depth <= 32.
  * On failure replies 400/413/415 and returns NULL. */
 json_t *tb_http_json_body(struct tb_req *r);
+
+/* One part of a multipart/form-data body (RFC 7578), pointing into the request body. */
+struct tb_part {
+	const char *name;	  /* the form field */
+	const char *filename;	  /* NULL: not a file */
+	const char *content_type; /* NULL when the part has none */
+	const char *data;	  /* not NUL-terminated */
+	size_t len;
+};
+/* Parse the body as multipart/form-data into parts (at most max). On failure (not
+ * multipart: 415; malformed, too many parts: 400) replies and returns false. */
+bool tb_http_multipart(struct tb_req *r, struct tb_part *parts, size_t max, size_t *n);
 
 /* Paging: page >= 1, 1 <= per_page <= 100 (default 20); on a bad value replies 400. */
 bool tb_http_paging(struct tb_req *r, int *page, int *per_page);

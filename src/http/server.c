@@ -285,6 +285,9 @@ void tb_http_reply_rc(struct tb_req *r, tb_rc rc, const struct tb_err *err)
 	case TB_ETOOBIG:
 		tb_http_reply_error(r, 413, "too-large", field, "%s", msg);
 		return;
+	case TB_ETYPE:
+		tb_http_reply_error(r, 415, "unsupported-media-type", field, "%s", msg);
+		return;
 	case TB_EUNAVAIL:
 		tb_http_add_header(r, "Retry-After", "5");
 		tb_http_reply_error(r, 503, "unavailable", NULL, "the database is unavailable");

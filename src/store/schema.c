@@ -307,6 +307,169 @@ const struct tb_migration tb_migrations[] = {
      "  created_at TEXT NOT NULL,\n"
      "  updated_at TEXT NOT NULL,\n"
      "  PRIMARY KEY (user_id, client_id))"},
+    /* 5 cases (docs/cases.md). A case row is written once on submission and then only
+     * moved by actions; every move is a row of case_transitions (append-only), so the
+     * row's state columns are a cache of the transitions. Dates of the time limit are
+     * day numbers (base/calendar.h) so that queues compare integers; times people read
+     * are RFC 3339, times that are compared UNIX milliseconds. Files are stored once
+     * per SHA-256 (blobs) and referred to by case_files. Personal data of applicants
+     * (ID number, phone, the form) is sealed like identity's. */
+    {5, "cases",
+     "CREATE TABLE blobs (\n"
+     "  sha256 TEXT PRIMARY KEY,\n"
+     "  mime TEXT NOT NULL,\n"
+     "  size INTEGER NOT NULL,\n"
+     "  data BLOB NOT NULL,\n"
+     "  created_at TEXT NOT NULL);\n"
+     /* workflow definitions, versioned: a case keeps the version it started under.
+      * key: default | type-NN | item-<catalog code> | impl-<impl code> */
+     "CREATE TABLE workflows (\n"
+     "  key TEXT NOT NULL,\n"
+     "  version INTEGER NOT NULL,\n"
+     "  definition TEXT NOT NULL,\n"
+     "  created_at TEXT NOT NULL,\n"
+     "  created_by INTEGER,\n"
+     "  PRIMARY KEY (key, version));\n"
+     /* calendar years an operator loaded (the shipped ones are in the binary) */
+     "CREATE TABLE calendar_years (\n"
+     "  year INTEGER PRIMARY KEY,\n"
+     "  notice TEXT NOT NULL,\n"
+     "  loaded_at TEXT NOT NULL,\n"
+     "  loaded_by INTEGER);\n"
+     /* case numbers: date + region + sequence, one counter per day and region */
+     "CREATE TABLE case_counters (\n"
+     "  day_region TEXT PRIMARY KEY,\n"
+     "  next INTEGER NOT NULL);\n"
+     "CREATE TABLE cases (\n"
+     "  id INTEGER PRIMARY KEY,\n"
+     "  case_no TEXT UNIQUE,\n" /* NULL while a draft */
+     "  state TEXT NOT NULL,\n"
+     "  impl_code TEXT NOT NULL,\n"
+     "  catalog_code TEXT NOT NULL,\n"
+     "  item_name TEXT NOT NULL,\n"
+     "  department TEXT NOT NULL,\n"
+     "  region TEXT NOT NULL,\n"
+     "  guide_version INTEGER NOT NULL,\n"
+     "  case_type TEXT NOT NULL,\n"
+     "  workflow_key TEXT NOT NULL,\n"
+     "  workflow_version INTEGER NOT NULL,\n"
+     "  channel TEXT NOT NULL,\n" /* online | window */
+     "  opened_by INTEGER,\n"	  /* the clerk of a window case */
+     "  applicant_user INTEGER,\n"
+     "  applicant_kind TEXT NOT NULL,\n" /* person | enterprise */
+     "  applicant_name TEXT NOT NULL,\n"
+     "  applicant_id_sealed TEXT NOT NULL,\n"
+     "  applicant_id_index TEXT NOT NULL,\n"
+     "  applicant_id_masked TEXT NOT NULL,\n"
+     "  enterprise_uscc TEXT,\n"
+     "  enterprise_name TEXT,\n"
+     "  form_sealed TEXT NOT NULL,\n"
+     "  idem_key TEXT,\n"
+     "  idem_hash TEXT,\n"
+     "  submitted_at TEXT,\n"
+     "  submitted_ms BIGINT,\n"
+     "  accepted_at TEXT,\n"
+     "  accept_date INTEGER,\n"
+     "  limit_value INTEGER,\n"
+     "  limit_unit TEXT,\n"
+     "  legal_value INTEGER,\n"
+     "  legal_unit TEXT,\n"
+     "  extension INTEGER NOT NULL DEFAULT 0,\n"
+     "  state_entered_ms BIGINT,\n"
+     "  state_due INTEGER,\n" /* the state's own limit (days to accept) */
+     "  due_date INTEGER,\n"  /* the promised limit's last day; NULL: no clock */
+     "  warn_date INTEGER,\n"
+     "  paused INTEGER NOT NULL DEFAULT 0,\n"
+     "  queue_due INTEGER,\n" /* what queues sort and flag by: due_date or state_due */
+     "  decision TEXT,\n"
+     "  decided_at TEXT,\n"
+     "  delivery TEXT,\n"
+     "  completed_at TEXT,\n"
+     "  assignee INTEGER,\n"
+     "  escalated_at TEXT,\n"
+     "  near_notified INTEGER NOT NULL DEFAULT 0,\n"
+     "  visits_needed INTEGER NOT NULL,\n"
+     "  visits_made INTEGER NOT NULL DEFAULT 0,\n"
+     "  version INTEGER NOT NULL DEFAULT 1,\n"
+     "  created_at TEXT NOT NULL,\n"
+     "  updated_at TEXT NOT NULL);\n"
+     "CREATE UNIQUE INDEX cases_idem ON cases(applicant_user, idem_key);\n"
+     "CREATE INDEX cases_applicant ON cases(applicant_user, id);\n"
+     "CREATE INDEX cases_applicant_id ON cases(applicant_id_index, id);\n"
+     "CREATE INDEX cases_queue ON cases(department, state, queue_due, id);\n"
+     "CREATE INDEX cases_state_due ON cases(state, queue_due, id);\n"
+     "CREATE INDEX cases_assignee ON cases(assignee, state, id);\n"
+     "CREATE INDEX cases_catalog ON cases(catalog_code, id);\n"
+     /* files of a case: application materials, scans, corrections, results */
+     "CREATE TABLE case_files (\n"
+     "  id INTEGER PRIMARY KEY,\n"
+     "  case_id INTEGER NOT NULL REFERENCES cases(id),\n"
+     "  material_seq INTEGER,\n"  /* the guide's material; NULL: a result or other file */
+     "  purpose TEXT NOT NULL,\n" /* application | correction | result | scan */
+     "  sha256 TEXT NOT NULL REFERENCES blobs(sha256),\n"
+     "  file_name TEXT NOT NULL,\n"
+     "  mime TEXT NOT NULL,\n"
+     "  size INTEGER NOT NULL,\n"
+     "  uploaded_by INTEGER,\n"
+     "  uploaded_at TEXT NOT NULL,\n"
+     "  removed_at TEXT);\n"
+     "CREATE INDEX case_files_case ON case_files(case_id, id);\n"
+     /* 容缺后补: a material supplied later under a written commitment */
+     "CREATE TABLE case_deferrals (\n"
+     "  case_id INTEGER NOT NULL REFERENCES cases(id),\n"
+     "  material_seq INTEGER NOT NULL,\n"
+     "  commitment TEXT NOT NULL,\n"
+     "  created_at TEXT NOT NULL,\n"
+     "  fulfilled_at TEXT,\n"
+     "  PRIMARY KEY (case_id, material_seq));\n"
+     "CREATE TABLE case_transitions (\n"
+     "  case_id INTEGER NOT NULL REFERENCES cases(id),\n"
+     "  seq INTEGER NOT NULL,\n"
+     "  action TEXT NOT NULL,\n"
+     "  from_state TEXT,\n"
+     "  to_state TEXT NOT NULL,\n"
+     "  actor INTEGER,\n" /* NULL: the system (escalation) */
+     "  actor_role TEXT NOT NULL,\n"
+     "  actor_name TEXT NOT NULL,\n"
+     "  comment TEXT NOT NULL DEFAULT '',\n"
+     "  detail TEXT NOT NULL DEFAULT '',\n" /* JSON: corrections, procedure, days ... */
+     "  at TEXT NOT NULL,\n"
+     "  at_ms BIGINT NOT NULL,\n"
+     "  PRIMARY KEY (case_id, seq));\n"
+     /* special procedures (行政许可法 art. 45): the clock stops from start to end */
+     "CREATE TABLE case_procedures (\n"
+     "  id INTEGER PRIMARY KEY,\n"
+     "  case_id INTEGER NOT NULL REFERENCES cases(id),\n"
+     "  kind TEXT NOT NULL,\n"
+     "  reason TEXT NOT NULL,\n"
+     "  start_date INTEGER NOT NULL,\n"
+     "  end_date INTEGER,\n"
+     "  started_by INTEGER NOT NULL,\n"
+     "  ended_by INTEGER,\n"
+     "  created_at TEXT NOT NULL);\n"
+     "CREATE INDEX case_procedures_case ON case_procedures(case_id, id);\n"
+     /* extensions (art. 42): requested by the approver, approved by the head */
+     "CREATE TABLE case_extensions (\n"
+     "  id INTEGER PRIMARY KEY,\n"
+     "  case_id INTEGER NOT NULL REFERENCES cases(id),\n"
+     "  days INTEGER NOT NULL,\n"
+     "  reason TEXT NOT NULL,\n"
+     "  requested_by INTEGER NOT NULL,\n"
+     "  requested_at TEXT NOT NULL,\n"
+     "  approved_by INTEGER,\n"
+     "  approved_at TEXT);\n"
+     "CREATE INDEX case_extensions_case ON case_extensions(case_id, id);\n"
+     /* 站内信 */
+     "CREATE TABLE notifications (\n"
+     "  id INTEGER PRIMARY KEY,\n"
+     "  user_id INTEGER NOT NULL,\n"
+     "  case_no TEXT,\n"
+     "  kind TEXT NOT NULL,\n"
+     "  title TEXT NOT NULL,\n"
+     "  body TEXT NOT NULL,\n"
+     "  created_at TEXT NOT NULL,\n"
+     "  read_at TEXT);\n"
+     "CREATE INDEX notifications_user ON notifications(user_id, id)"},
 };
 
 const size_t tb_migrations_count = sizeof(tb_migrations) / sizeof(tb_migrations[0]);

@@ -554,7 +554,7 @@ static bool word_at(const char *s, const char *p, const char *w)
 }
 
 /* `id INTEGER PRIMARY KEY` (SQLite's rowid alias) becomes an identity column; every
- * other INTEGER a BIGINT (tb_stmt_int reads 64 bits on both). */
+ * other INTEGER a BIGINT (tb_stmt_int reads 64 bits on both), and BLOB a BYTEA. */
 static void translate_ddl(const char *stmt, struct tb_buf *b)
 {
 	static const char rowid[] = "id INTEGER PRIMARY KEY";
@@ -565,6 +565,9 @@ static void translate_ddl(const char *stmt, struct tb_buf *b)
 		} else if (word_at(stmt, p, "INTEGER")) {
 			tb_buf_puts(b, "BIGINT");
 			p += 7;
+		} else if (word_at(stmt, p, "BLOB")) {
+			tb_buf_puts(b, "BYTEA");
+			p += 4;
 		} else {
 			tb_buf_putc(b, *p++);
 		}

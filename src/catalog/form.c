@@ -428,6 +428,14 @@ tb_rc tb_form_check(json_t *form, const char *prefix, struct tb_err *err)
 	return rc;
 }
 
+tb_rc tb_form_settle_order(json_t *form)
+{
+	if (!json_is_object(form) || json_object_get(form, "x-order"))
+		return TB_OK;
+	json_t *order = field_order(form);
+	return order && !json_object_set_new(form, "x-order", order) ? TB_OK : TB_ENOMEM;
+}
+
 json_t *tb_form_default(void)
 {
 	json_error_t e;

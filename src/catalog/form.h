@@ -39,7 +39,8 @@
  *      }, …},
  *    "required": ["<field>", …],
  *    "x-order": ["<field>", …]   (display order, listing every field once; defaults
- *                                 to the properties' order)
+ *                                 to the properties' order, which the catalog writes
+ *                                 in as x-order when it stores the form)
  *   }
  * At most 100 fields; field names match [a-z][a-z0-9_]{0,39}; "x-show-if" may only
  * name a field that comes before it in x-order and is not itself conditional on a
@@ -60,6 +61,12 @@
 /* Check a form definition. err->field is prefixed with `prefix` ("guide.form") and
  * names the keyword at fault ("guide.form.properties.age.minimum"). */
 tb_rc tb_form_check(json_t *form, const char *prefix, struct tb_err *err);
+
+/* Make the display order explicit: a checked form without "x-order" gets one listing its
+ * properties in their order. The catalog stores guides with sorted keys (one canonical
+ * text per version), which would lose the properties' order, and with it the order
+ * x-show-if relies on; so it calls this before storing. TB_ENOMEM on failure. */
+tb_rc tb_form_settle_order(json_t *form);
 
 /* The form used when a guide has none: the applicant's name, ID number and phone
  * (prefilled) and a free-text statement of the request. A new reference. */

@@ -617,6 +617,45 @@ static void test_sensitive(void **state)
 	json_decref(form);
 }
 
+/* The catalog stores guides with sorted keys: the order must survive as x-order. */
+static void test_settle_order(void **state)
+{
+	(void)state;
+	json_t *form = parse("{'type': 'object', 'properties': {"
+			     " 'z': {'type': 'boolean', 'title': 'Z'},"
+			     " 'a': {'type': 'string', 'title': 'A',"
+			     "       'x-show-if': {'field': 'z', 'in': [true]}}}}");
+	struct tb_err err = {0};
+	assert_int_equal(tb_form_check(form, "f", &err), TB_OK);
+	char *sorted = json_dumps(form, JSON_COMPACT | JSON_SORT_KEYS);
+	json_t *lost = json_loads(sorted, 0, NULL);
+	/* without x-order the sorted text puts a before the field it depends on */
+	assert_int_equal(tb_form_check(lost, "f", &err), TB_EINVAL);
+	assert_string_equal(err.field, "f.properties.a.x-show-if.field");
+	free(sorted);
+	json_decref(lost);
+
+	assert_int_equal(tb_form_settle_order(form), TB_OK);
+	json_t *want = parse("['z', 'a']");
+	assert_true(json_equal(json_object_get(form, "x-order"), want));
+	json_decref(want);
+	sorted = json_dumps(form, JSON_COMPACT | JSON_SORT_KEYS);
+	json_t *kept = json_loads(sorted, 0, NULL);
+	assert_int_equal(tb_form_check(kept, "f", &err), TB_OK);
+	json_t *data = parse("{'a': 'x'}"), *errors = json_array();
+	assert_int_equal(tb_form_validate(kept, data, false, errors), TB_EINVAL);
+	assert_string_equal(joined(errors), "form.a: 当前条件下不应填写此项");
+	json_decref(data);
+	json_decref(errors);
+	/* an explicit x-order is left alone */
+	json_object_set_new(kept, "x-order", parse("['z', 'a']"));
+	assert_int_equal(tb_form_settle_order(kept), TB_OK);
+	assert_int_equal(json_array_size(json_object_get(kept, "x-order")), 2);
+	free(sorted);
+	json_decref(kept);
+	json_decref(form);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -632,6 +671,7 @@ int main(void)
 	    cmocka_unit_test(test_prefill),
 	    cmocka_unit_test(test_default),
 	    cmocka_unit_test(test_sensitive),
+	    cmocka_unit_test(test_settle_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

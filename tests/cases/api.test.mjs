@@ -148,7 +148,7 @@ test('one request files a whole application; the same Idempotency-Key never make
   ]) });
   assert.equal(half.status, 422);
   const again = await api('POST', '/cases', { token: zhang, headers: { 'Idempotency-Key': k2 }, form: form() });
-  assert.equal(again.status, 201, 'the key was not used up by the refused request');
+  assert.equal(again.status, 201, `the key was not used up by the refused request: ${JSON.stringify(again.body)}`);
   assert.notEqual(again.body.case_no, a.body.case_no);
 });
 

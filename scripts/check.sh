@@ -110,7 +110,7 @@ suite api-pg api_pg
 # on a database of their own on the same server.
 unit_pg() {
   local db; db=$(pg_createdb "$tmp/pg" "unit_$2") || return 1
-  TB_TEST_PG_URL=$db meson test -C "$1" --suite unit test_store_pg test_jobs_pg --print-errorlogs
+  TB_TEST_PG_URL=$db meson test -C "$1" --suite unit test_store_pg test_jobs_pg test_cases_pg --print-errorlogs
 }
 suite unit-pg unit_pg build plain
 suite unit-pg-asan unit_pg build-asan asan

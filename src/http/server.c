@@ -699,7 +699,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			}
 		}
 		*upload_size = 0;
-		/* ... but not without end: past that, answer now and close */
+		/* ... but not without end: past that, answer now and close. (libmicrohttpd
+		 * 0.9.75 refuses a response queued in the middle of a body, and then
+		 * closes the connection without one: still the end we want.) */
 		if (sr->received > drain_limit(r)) {
 			reply_too_big(r);
 			return queue(conn, r);

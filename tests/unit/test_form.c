@@ -108,6 +108,8 @@ static void test_check_accepts(void **state)
 	    STR(", 'minLength': 0"),
 	    STR(", 'pattern': '[A-Z]{2}[0-9]+|无'"),
 	    STR(", 'pattern': 'a)|(b'"), /* compiles; the validator still anchors it */
+	    STR(", 'pattern': 'a{1000}'"),
+	    STR(", 'pattern': '[A-Z0-9]{18}|[[:digit:]]{0,9}|[]a]{2,}|b{,3}'"),
 	    STR(", 'enum': ['一'], 'x-enum-labels': ['壹']"),
 	    STR(", 'format': 'date', 'x-multiline': false, 'description': ''"),
 	    STR(", 'x-sensitive': true, 'x-prefill': 'enterprise.uscc'"),
@@ -194,6 +196,15 @@ static void test_check_rejects(void **state)
 	    {STR(", 'pattern': '(a'"), "guide.form.properties.a.pattern"},
 	    {STR(", 'pattern': '(a)\\\\1'"), "guide.form.properties.a.pattern"},
 	    {STR(", 'pattern': 3"), "guide.form.properties.a.pattern"},
+	    {STR(", 'pattern': 'a)((a{0,100}){0,100})'"), "guide.form.properties.a.pattern"},
+	    {STR(", 'pattern': '((a{0,100}){0,100}'"), "guide.form.properties.a.pattern"},
+	    {STR(", 'pattern': '((a{0,100}){0,100})['"), "guide.form.properties.a.pattern"},
+	    /* repetitions glibc would expand to more than 1000 elements at every compile */
+	    {STR(", 'pattern': '((a{0,100}){0,100})'"), "guide.form.properties.a.pattern"},
+	    {STR(", 'pattern': '(a{1,50}){1,50}'"), "guide.form.properties.a.pattern"},
+	    {STR(", 'pattern': 'a{1001}'"), "guide.form.properties.a.pattern"},
+	    {STR(", 'pattern': '(ab|c){334,}'"), "guide.form.properties.a.pattern"},
+	    {STR(", 'pattern': 'x{99999999999999999999999}'"), "guide.form.properties.a.pattern"},
 	    {STR(", 'format': 'mobile'"), "guide.form.properties.a.format"},
 	    {STR(", 'x-multiline': 'yes'"), "guide.form.properties.a.x-multiline"},
 	    {STR(", 'enum': []"), "guide.form.properties.a.enum"},
@@ -400,7 +411,7 @@ static void test_validate_every_error(void **state)
 	    "form.phone: 不是有效的手机号码; "
 	    "form.company: 必须是文本; "
 	    "form.uscc: 不是有效的统一社会信用代码; "
-	    "form.legal_rep: 不能包含空字符; "
+	    "form.legal_rep: 不能包含换行或控制字符; "
 	    "form.email: 不是有效的电子邮箱地址; "
 	    "form.region: 不是有效的行政区划代码; "
 	    "form.birth: 不是有效的日期（格式为YYYY-MM-DD）; "
@@ -436,6 +447,21 @@ static void test_validate_every_error(void **state)
 		     false, TB_EINVAL),
 	    "form.scopes: 必须是选项列表");
 	assert_string_equal(validate("[]", false, TB_EINVAL), "form: 必须是对象");
+	/* bounds as written; new lines only in multi-line fields */
+	assert_string_equal(validate("{'area': 0.25, 'reason': 'other',"
+				     " 'reason_other': '第一行\\n第二行\\t', 'secret': 'a\\nb'}",
+				     true, TB_EINVAL),
+			    "form.area: 不能小于0.5; form.secret: 不能包含换行或控制字符");
+	assert_string_equal(
+	    validate("{'reason': 'other', 'reason_other': 'a\\u0001'}", true, TB_EINVAL),
+	    "form.reason_other: 不能包含控制字符");
+	json_t *form = parse(NUM(", 'maximum': 100000000")), *errors = json_array(),
+	       *data = parse("{'a': 100000000.5}");
+	assert_int_equal(tb_form_validate(form, data, false, errors), TB_EINVAL);
+	assert_string_equal(joined(errors), "form.a: 不能大于100000000");
+	json_decref(form);
+	json_decref(errors);
+	json_decref(data);
 }
 
 static void test_required_and_partial(void **state)

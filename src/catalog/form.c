@@ -37,6 +37,21 @@ static const char *const kw_array[] = {"type",	    "title",	   "description", "x
 				       "x-show-if", "x-sensitive", "items",	  "minItems",
 				       "maxItems",  "uniqueItems", NULL};
 
+/* A form is a definition: a keyword is given or left out, never null (the validator
+ * reads keywords as present or absent). */
+static bool no_nulls(json_t *obj, const char *path, struct tb_err *err)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach(obj, key, v)
+	{
+		if (json_is_null(v))
+			return !tb_fail(err, TB_EINVAL, tb_jv_path(path, key),
+					"must not be null (leave the keyword out)");
+	}
+	return true;
+}
+
 static bool name_valid(const char *s)
 {
 	size_t n = strlen(s);
@@ -313,7 +328,7 @@ static bool check_array(json_t *f, const char *p, struct tb_err *err)
 	if (!tb_jv_object(f, p, "items", true, &items, err))
 		return false;
 	snprintf(ip, sizeof(ip), "%s", tb_jv_path(p, "items"));
-	if (!tb_jv_known_fields(items, ip, item_kw, err) ||
+	if (!tb_jv_known_fields(items, ip, item_kw, err) || !no_nulls(items, ip, err) ||
 	    !tb_jv_enum(items, ip, "type", true, item_types, &type, err) ||
 	    !check_enum(items, ip, true, err))
 		return false;
@@ -355,7 +370,7 @@ static bool check_field(json_t *f, const char *p, struct tb_err *err)
 			return !tb_fail(err, TB_EINVAL, tb_jv_path(p, key),
 					"unknown keyword '%s' for a field of type %s", key, type);
 	}
-	if (!tb_jv_str(f, p, "title", true, 100, &s, err) ||
+	if (!no_nulls(f, p, err) || !tb_jv_str(f, p, "title", true, 100, &s, err) ||
 	    !tb_jv_str(f, p, "description", false, 1000, &s, err) ||
 	    !tb_jv_bool(f, p, "x-sensitive", false, &b, err) ||
 	    !tb_jv_enum(f, p, "x-prefill", false, prefills, &s, err))
@@ -464,7 +479,7 @@ tb_rc tb_form_check(json_t *form, const char *prefix, struct tb_err *err)
 	size_t i;
 	if (!json_is_object(form))
 		return tb_fail(err, TB_EINVAL, prefix, "must be an object");
-	if (!tb_jv_known_fields(form, prefix, kw, err) ||
+	if (!tb_jv_known_fields(form, prefix, kw, err) || !no_nulls(form, prefix, err) ||
 	    !tb_jv_enum(form, prefix, "type", true, object, &s, err) ||
 	    !tb_jv_str(form, prefix, "title", false, 100, &s, err) ||
 	    !tb_jv_object(form, prefix, "properties", true, &props, err) ||

@@ -45,7 +45,9 @@
  * At most 100 fields; field names match [a-z][a-z0-9_]{0,39}; "x-show-if" may only
  * name a field that comes before it in x-order and is not itself conditional on a
  * later one (no cycles). Anything else (unknown keywords, a type not listed) is an
- * error: a typo must not be dropped silently.
+ * error: a typo must not be dropped silently; so is a keyword given as null. A value of
+ * a string field with "enum" must be one of the values (its length, format and pattern
+ * are not checked further).
  * In application data a field is absent when it is missing, null, "" or []: an absent
  * required field is "必填", an absent optional one is not checked further.
  *

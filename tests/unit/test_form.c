@@ -183,6 +183,15 @@ static void test_check_rejects(void **state)
 	     "guide.form.properties.a.enum"},
 	    {ARR(", " ITEMS ", 'maxLength': 3"), "guide.form.properties.a.maxLength"},
 	    {STR(", 'x-sensitive': 'yes'"), "guide.form.properties.a.x-sensitive"},
+	    /* a keyword is given or left out, never null */
+	    {STR(", 'maxLength': null"), "guide.form.properties.a.maxLength"},
+	    {STR(", 'enum': null"), "guide.form.properties.a.enum"},
+	    {STR(", 'description': null"), "guide.form.properties.a.description"},
+	    {ARR(", 'items': {'type': 'string', 'enum': ['x'], 'x-enum-labels': null}"),
+	     "guide.form.properties.a.items.x-enum-labels"},
+	    {"{'type': 'object', 'properties': {'a': {'type': 'string', 'title': 'A'}},"
+	     " 'x-order': null}",
+	     "guide.form.x-order"},
 	    {STR(", 'x-prefill': 'applicant.email'"), "guide.form.properties.a.x-prefill"},
 	    {INT(", 'x-prefill': 'applicant.name'"), "guide.form.properties.a.x-prefill"},
 	    /* string */

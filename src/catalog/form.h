@@ -77,7 +77,9 @@ json_t *tb_form_default(void);
 /* Validate an application's data against a checked form. Every failing field is
  * appended to `errors` as {"field": "form.<name>", "message": "…"} (messages in
  * Chinese, saying what is wrong: "必填", "不是有效的公民身份号码", …); unknown fields
- * are errors too. Returns TB_OK when there were none, TB_EINVAL otherwise.
+ * are errors too (up to 100 of them are named). Data that is not an object is one
+ * error, field "form". Returns TB_OK when there were none, TB_EINVAL otherwise
+ * (TB_EINTERNAL if errors is not an array, TB_ENOMEM).
  * partial (drafts): missing required fields are not errors. */
 tb_rc tb_form_validate(json_t *form, json_t *data, bool partial, json_t *errors);
 

@@ -456,6 +456,20 @@ static void test_validate_every_error(void **state)
 		     false, TB_EINVAL),
 	    "form.scopes: 必须是选项列表");
 	assert_string_equal(validate("[]", false, TB_EINVAL), "form: 必须是对象");
+	/* every unknown field is named, up to 100 */
+	json_t *f100 = parse(FORM), *many = json_object(), *errs = json_array();
+	for (int i = 0; i < 150; i++) {
+		char key[16];
+		snprintf(key, sizeof(key), "x%d", i);
+		json_object_set_new(many, key, json_true());
+	}
+	assert_int_equal(tb_form_validate(f100, many, true, errs), TB_EINVAL);
+	assert_int_equal(json_array_size(errs), 100);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(errs, 99), "field")),
+			    "form.x99");
+	json_decref(f100);
+	json_decref(many);
+	json_decref(errs);
 	/* bounds as written; new lines only in multi-line fields */
 	assert_string_equal(validate("{'area': 0.25, 'reason': 'other',"
 				     " 'reason_other': '第一行\\n第二行\\t', 'secret': 'a\\nb'}",

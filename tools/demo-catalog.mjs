@@ -736,12 +736,20 @@ function main(argv) {
     const rz = rows.filter((r) => r.visits === 0).length;
     const rf = rows.filter(isFullyOnline).length;
     const ri = rows.filter((r) => r.case === '1').length;
+    const withForm = doc.implementations.filter((im) => im.guide.form);
+    const formItems = new Set(withForm.map((im) => im.catalog_code)).size;
+    const deferrable = doc.implementations.filter((im) => im.guide.materials.some((m) => m.necessity === '3'));
+    // the cases block's demo needs forms, 即办件 and 容缺后补 materials to show
+    if (formItems < 5) problems.push(`items with an application form ${formItems} < 5`);
+    if (!withForm.some((im) => im.guide.case_type === '1')) problems.push('no 即办件 with a form');
+    if (deferrable.length === 0) problems.push('no material 容缺后补 (necessity 3)');
     const lines = [
       `regions          ${doc.regions.length}`,
       `departments      ${doc.departments.length} (${cfg.kinds.length} kinds, ${kindsUsed.size} used by items)`,
       `topics           ${doc.topics.length}`,
       `items            ${rows.length} (person ${person}, enterprise ${rows.length - person}; zero-visit ${rz}, fully online ${rf}, 即办件 ${ri})`,
       `implementations  ${nImpl} (by level ${JSON.stringify(byLevel)}; zero-visit ${res.zero}, fully online ${res.fully}, 即办件 ${res.instant})`,
+      `forms            ${formItems} items, ${withForm.length} implementations (the rest use the default form); 容缺后补 materials in ${deferrable.length} implementations`,
       `USCC examples    91350100M000100Y43 91310110666007217T 91310115591693856A valid`,
     ];
     process.stdout.write(lines.join('\n') + '\n');

@@ -6,7 +6,6 @@
 #include "base/jsonv.h"
 #include "base/text.h"
 
-#include <math.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +37,21 @@ static const char *const kw_array[] = {"type",	    "title",	   "description", "x
 				       "x-show-if", "x-sensitive", "items",	  "minItems",
 				       "maxItems",  "uniqueItems", NULL};
 
+/* A form is a definition: a keyword is given or left out, never null (the validator
+ * reads keywords as present or absent). */
+static bool no_nulls(json_t *obj, const char *path, struct tb_err *err)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach(obj, key, v)
+	{
+		if (json_is_null(v))
+			return !tb_fail(err, TB_EINVAL, tb_jv_path(path, key),
+					"must not be null (leave the keyword out)");
+	}
+	return true;
+}
+
 static bool name_valid(const char *s)
 {
 	size_t n = strlen(s);
@@ -61,6 +75,102 @@ static bool in_strings(json_t *arr, const char *s)
 	return false;
 }
 
+enum { MAX_PATTERN_SIZE = 1000 };
+
+/* How many elements the pattern's bounded repetitions expand to: glibc's regcomp copies
+ * the repeated part once per count, so "((a{0,100}){0,100})" takes seconds and hundreds
+ * of megabytes to compile, and a pattern is compiled for every validation. An upper
+ * estimate: each atom (a character, an escape, a bracket expression, a group) counts
+ * its size, times the largest count of the bound that follows it ({m,} counts m + 1,
+ * + counts 2). Stops counting past MAX_PATTERN_SIZE. */
+static unsigned long pattern_size(const char *p)
+{
+	unsigned long sum[32] = {0}, last[32] = {0};
+	int depth = 0;
+	for (const char *c = p; *c; c++) {
+		unsigned long atom = 0, mult = 0;
+		switch (*c) {
+		case '\\':
+			if (c[1])
+				c++;
+			atom = 1;
+			break;
+		case '[': {
+			const char *e = c + 1;
+			if (*e == '^')
+				e++;
+			if (*e == ']')
+				e++;
+			while (*e && *e != ']') {
+				if (*e == '[' && (e[1] == ':' || e[1] == '.' || e[1] == '=')) {
+					const char *close = strchr(e + 2, e[1]);
+					e = close && close[1] == ']' ? close + 1 : e;
+				}
+				e++;
+			}
+			if (!*e) /* unbalanced: regcomp says so, after what came before */
+				goto end;
+			c = e;
+			atom = 1;
+			break;
+		}
+		case '(':
+			if (depth == 31)
+				return MAX_PATTERN_SIZE + 1;
+			depth++;
+			sum[depth] = last[depth] = 0;
+			continue;
+		case ')': /* glibc takes an unmatched one as an ordinary character */
+			atom = depth ? sum[depth--] : 1;
+			break;
+		case '|':
+			last[depth] = 0;
+			continue;
+		case '+':
+			mult = 2;
+			break;
+		case '*':
+		case '?':
+			mult = 1;
+			break;
+		case '{': {
+			char *e;
+			unsigned long m = strtoul(c + 1, &e, 10), n = m;
+			if (*e == ',') {
+				n = e[1] == '}' ? m + 1 : strtoul(e + 1, &e, 10);
+				if (e[0] == ',' && e[1] == '}')
+					e++;
+			}
+			if (*e != '}') {
+				atom = 1; /* not a bound: regcomp decides */
+				break;
+			}
+			c = e;
+			mult = (n > m ? n : m) ? (n > m ? n : m) : 1;
+			if (mult > MAX_PATTERN_SIZE)
+				return MAX_PATTERN_SIZE + 1;
+			break;
+		}
+		default:
+			atom = 1;
+		}
+		if (mult) {
+			sum[depth] += last[depth] * (mult - 1);
+			last[depth] *= mult;
+		} else {
+			sum[depth] += atom;
+			last[depth] = atom;
+		}
+		if (sum[depth] > MAX_PATTERN_SIZE || last[depth] > MAX_PATTERN_SIZE)
+			return MAX_PATTERN_SIZE + 1;
+	}
+end:;
+	unsigned long total = 0; /* unclosed groups count too */
+	for (int d = 0; d <= depth; d++)
+		total += sum[d];
+	return total;
+}
+
 /* A pattern is wrapped as ^(pattern)$ and, since the wrapping can be escaped by an
  * unbalanced ")(" in the pattern, the validator also checks that the match spans the
  * whole value. Back-references are refused: with them glibc's matcher backtracks, and
@@ -73,6 +183,8 @@ static int compile_pattern(const char *pattern, regex_t *re, int flags)
 				return REG_ESUBREG;
 			c++;
 		}
+	if (pattern_size(pattern) > MAX_PATTERN_SIZE)
+		return REG_ESIZE;
 	size_t n = strlen(pattern);
 	char *w = malloc(n + 5);
 	if (!w)
@@ -180,8 +292,9 @@ static bool check_string(json_t *f, const char *p, struct tb_err *err)
 			regerror(rc, NULL, why, sizeof(why));
 			return !tb_fail(err, TB_EINVAL, tb_jv_path(p, "pattern"),
 					"is not a POSIX extended regular expression "
-					"(back-references are not allowed): %s",
-					why);
+					"(without back-references, repetitions expanding to at "
+					"most %d elements): %s",
+					MAX_PATTERN_SIZE, why);
 		}
 		regfree(&re);
 	}
@@ -215,7 +328,7 @@ static bool check_array(json_t *f, const char *p, struct tb_err *err)
 	if (!tb_jv_object(f, p, "items", true, &items, err))
 		return false;
 	snprintf(ip, sizeof(ip), "%s", tb_jv_path(p, "items"));
-	if (!tb_jv_known_fields(items, ip, item_kw, err) ||
+	if (!tb_jv_known_fields(items, ip, item_kw, err) || !no_nulls(items, ip, err) ||
 	    !tb_jv_enum(items, ip, "type", true, item_types, &type, err) ||
 	    !check_enum(items, ip, true, err))
 		return false;
@@ -257,7 +370,7 @@ static bool check_field(json_t *f, const char *p, struct tb_err *err)
 			return !tb_fail(err, TB_EINVAL, tb_jv_path(p, key),
 					"unknown keyword '%s' for a field of type %s", key, type);
 	}
-	if (!tb_jv_str(f, p, "title", true, 100, &s, err) ||
+	if (!no_nulls(f, p, err) || !tb_jv_str(f, p, "title", true, 100, &s, err) ||
 	    !tb_jv_str(f, p, "description", false, 1000, &s, err) ||
 	    !tb_jv_bool(f, p, "x-sensitive", false, &b, err) ||
 	    !tb_jv_enum(f, p, "x-prefill", false, prefills, &s, err))
@@ -366,7 +479,7 @@ tb_rc tb_form_check(json_t *form, const char *prefix, struct tb_err *err)
 	size_t i;
 	if (!json_is_object(form))
 		return tb_fail(err, TB_EINVAL, prefix, "must be an object");
-	if (!tb_jv_known_fields(form, prefix, kw, err) ||
+	if (!tb_jv_known_fields(form, prefix, kw, err) || !no_nulls(form, prefix, err) ||
 	    !tb_jv_enum(form, prefix, "type", true, object, &s, err) ||
 	    !tb_jv_str(form, prefix, "title", false, 100, &s, err) ||
 	    !tb_jv_object(form, prefix, "properties", true, &props, err) ||
@@ -545,8 +658,13 @@ static const char *string_problem(json_t *f, json_t *v, char *buf, size_t bufsz)
 		return "必须是文本";
 	const char *s = json_string_value(v);
 	size_t n = json_string_length(v);
-	if (strlen(s) != n)
-		return "不能包含空字符";
+	bool multiline = json_is_true(json_object_get(f, "x-multiline"));
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if ((ch < 0x20 || ch == 0x7f) &&
+		    !(multiline && (ch == '\n' || ch == '\r' || ch == '\t')))
+			return multiline ? "不能包含控制字符" : "不能包含换行或控制字符";
+	}
 	json_t *en = json_object_get(f, "enum");
 	if (en)
 		return in_strings(en, s) ? NULL : "不是可选的值";
@@ -591,18 +709,31 @@ static const char *string_problem(json_t *f, json_t *v, char *buf, size_t bufsz)
 	return NULL;
 }
 
+/* A bound as people write it: 100000000, not 1e+08. */
+static const char *number_text(double x, char *out, size_t n)
+{
+	if (x > -1e15 && x < 1e15 && x == (double)(long long)x)
+		snprintf(out, n, "%.0f", x);
+	else
+		snprintf(out, n, "%.15g", x);
+	return out;
+}
+
 static const char *number_problem(json_t *f, json_t *v, bool integer, char *buf, size_t bufsz)
 {
 	if (integer ? !json_is_integer(v) : !json_is_number(v))
 		return integer ? "必须是整数" : "必须是数字";
 	json_t *lo = json_object_get(f, "minimum"), *hi = json_object_get(f, "maximum");
 	double x = json_number_value(v);
+	char n[40];
 	if (lo && x < json_number_value(lo)) {
-		snprintf(buf, bufsz, "不能小于%g", json_number_value(lo));
+		snprintf(buf, bufsz, "不能小于%s",
+			 number_text(json_number_value(lo), n, sizeof(n)));
 		return buf;
 	}
 	if (hi && x > json_number_value(hi)) {
-		snprintf(buf, bufsz, "不能大于%g", json_number_value(hi));
+		snprintf(buf, bufsz, "不能大于%s",
+			 number_text(json_number_value(hi), n, sizeof(n)));
 		return buf;
 	}
 	return NULL;
@@ -645,6 +776,8 @@ tb_rc tb_form_validate(json_t *form, json_t *data, bool partial, json_t *errors)
 {
 	json_t *props = json_object_get(form, "properties"),
 	       *req = json_object_get(form, "required");
+	if (!json_is_array(errors))
+		return TB_EINTERNAL;
 	if (!json_is_object(data)) {
 		json_array_append_new(
 		    errors, json_pack("{s:s, s:s}", "field", "form", "message", "必须是对象"));
@@ -688,11 +821,14 @@ tb_rc tb_form_validate(json_t *form, json_t *data, bool partial, json_t *errors)
 		if (problem)
 			add_error(errors, name, problem);
 	}
+	/* every unknown field is named, up to a cap: data of a megabyte of keys must not
+	 * make an answer many times its size */
 	const char *key;
 	json_t *v;
+	int unknown = 0;
 	json_object_foreach(data, key, v)
 	{
-		if (!json_object_get(props, key))
+		if (!json_object_get(props, key) && unknown++ < MAX_FIELDS)
 			add_error(errors, key, "表单中没有此项");
 	}
 	json_decref(order);

@@ -45,7 +45,9 @@
  * At most 100 fields; field names match [a-z][a-z0-9_]{0,39}; "x-show-if" may only
  * name a field that comes before it in x-order and is not itself conditional on a
  * later one (no cycles). Anything else (unknown keywords, a type not listed) is an
- * error: a typo must not be dropped silently.
+ * error: a typo must not be dropped silently; so is a keyword given as null. A value of
+ * a string field with "enum" must be one of the values (its length, format and pattern
+ * are not checked further).
  * In application data a field is absent when it is missing, null, "" or []: an absent
  * required field is "必填", an absent optional one is not checked further.
  *
@@ -75,7 +77,9 @@ json_t *tb_form_default(void);
 /* Validate an application's data against a checked form. Every failing field is
  * appended to `errors` as {"field": "form.<name>", "message": "…"} (messages in
  * Chinese, saying what is wrong: "必填", "不是有效的公民身份号码", …); unknown fields
- * are errors too. Returns TB_OK when there were none, TB_EINVAL otherwise.
+ * are errors too (up to 100 of them are named). Data that is not an object is one
+ * error, field "form". Returns TB_OK when there were none, TB_EINVAL otherwise
+ * (TB_EINTERNAL if errors is not an array, TB_ENOMEM).
  * partial (drafts): missing required fields are not errors. */
 tb_rc tb_form_validate(json_t *form, json_t *data, bool partial, json_t *errors);
 

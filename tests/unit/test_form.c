@@ -108,6 +108,8 @@ static void test_check_accepts(void **state)
 	    STR(", 'minLength': 0"),
 	    STR(", 'pattern': '[A-Z]{2}[0-9]+|无'"),
 	    STR(", 'pattern': 'a)|(b'"), /* compiles; the validator still anchors it */
+	    STR(", 'pattern': 'a{1000}'"),
+	    STR(", 'pattern': '[A-Z0-9]{18}|[[:digit:]]{0,9}|[]a]{2,}|b{,3}'"),
 	    STR(", 'enum': ['一'], 'x-enum-labels': ['壹']"),
 	    STR(", 'format': 'date', 'x-multiline': false, 'description': ''"),
 	    STR(", 'x-sensitive': true, 'x-prefill': 'enterprise.uscc'"),
@@ -181,6 +183,15 @@ static void test_check_rejects(void **state)
 	     "guide.form.properties.a.enum"},
 	    {ARR(", " ITEMS ", 'maxLength': 3"), "guide.form.properties.a.maxLength"},
 	    {STR(", 'x-sensitive': 'yes'"), "guide.form.properties.a.x-sensitive"},
+	    /* a keyword is given or left out, never null */
+	    {STR(", 'maxLength': null"), "guide.form.properties.a.maxLength"},
+	    {STR(", 'enum': null"), "guide.form.properties.a.enum"},
+	    {STR(", 'description': null"), "guide.form.properties.a.description"},
+	    {ARR(", 'items': {'type': 'string', 'enum': ['x'], 'x-enum-labels': null}"),
+	     "guide.form.properties.a.items.x-enum-labels"},
+	    {"{'type': 'object', 'properties': {'a': {'type': 'string', 'title': 'A'}},"
+	     " 'x-order': null}",
+	     "guide.form.x-order"},
 	    {STR(", 'x-prefill': 'applicant.email'"), "guide.form.properties.a.x-prefill"},
 	    {INT(", 'x-prefill': 'applicant.name'"), "guide.form.properties.a.x-prefill"},
 	    /* string */
@@ -194,6 +205,15 @@ static void test_check_rejects(void **state)
 	    {STR(", 'pattern': '(a'"), "guide.form.properties.a.pattern"},
 	    {STR(", 'pattern': '(a)\\\\1'"), "guide.form.properties.a.pattern"},
 	    {STR(", 'pattern': 3"), "guide.form.properties.a.pattern"},
+	    {STR(", 'pattern': 'a)((a{0,100}){0,100})'"), "guide.form.properties.a.pattern"},
+	    {STR(", 'pattern': '((a{0,100}){0,100}'"), "guide.form.properties.a.pattern"},
+	    {STR(", 'pattern': '((a{0,100}){0,100})['"), "guide.form.properties.a.pattern"},
+	    /* repetitions glibc would expand to more than 1000 elements at every compile */
+	    {STR(", 'pattern': '((a{0,100}){0,100})'"), "guide.form.properties.a.pattern"},
+	    {STR(", 'pattern': '(a{1,50}){1,50}'"), "guide.form.properties.a.pattern"},
+	    {STR(", 'pattern': 'a{1001}'"), "guide.form.properties.a.pattern"},
+	    {STR(", 'pattern': '(ab|c){334,}'"), "guide.form.properties.a.pattern"},
+	    {STR(", 'pattern': 'x{99999999999999999999999}'"), "guide.form.properties.a.pattern"},
 	    {STR(", 'format': 'mobile'"), "guide.form.properties.a.format"},
 	    {STR(", 'x-multiline': 'yes'"), "guide.form.properties.a.x-multiline"},
 	    {STR(", 'enum': []"), "guide.form.properties.a.enum"},
@@ -400,7 +420,7 @@ static void test_validate_every_error(void **state)
 	    "form.phone: 不是有效的手机号码; "
 	    "form.company: 必须是文本; "
 	    "form.uscc: 不是有效的统一社会信用代码; "
-	    "form.legal_rep: 不能包含空字符; "
+	    "form.legal_rep: 不能包含换行或控制字符; "
 	    "form.email: 不是有效的电子邮箱地址; "
 	    "form.region: 不是有效的行政区划代码; "
 	    "form.birth: 不是有效的日期（格式为YYYY-MM-DD）; "
@@ -436,6 +456,35 @@ static void test_validate_every_error(void **state)
 		     false, TB_EINVAL),
 	    "form.scopes: 必须是选项列表");
 	assert_string_equal(validate("[]", false, TB_EINVAL), "form: 必须是对象");
+	/* every unknown field is named, up to 100 */
+	json_t *f100 = parse(FORM), *many = json_object(), *errs = json_array();
+	for (int i = 0; i < 150; i++) {
+		char key[16];
+		snprintf(key, sizeof(key), "x%d", i);
+		json_object_set_new(many, key, json_true());
+	}
+	assert_int_equal(tb_form_validate(f100, many, true, errs), TB_EINVAL);
+	assert_int_equal(json_array_size(errs), 100);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(errs, 99), "field")),
+			    "form.x99");
+	json_decref(f100);
+	json_decref(many);
+	json_decref(errs);
+	/* bounds as written; new lines only in multi-line fields */
+	assert_string_equal(validate("{'area': 0.25, 'reason': 'other',"
+				     " 'reason_other': '第一行\\n第二行\\t', 'secret': 'a\\nb'}",
+				     true, TB_EINVAL),
+			    "form.area: 不能小于0.5; form.secret: 不能包含换行或控制字符");
+	assert_string_equal(
+	    validate("{'reason': 'other', 'reason_other': 'a\\u0001'}", true, TB_EINVAL),
+	    "form.reason_other: 不能包含控制字符");
+	json_t *form = parse(NUM(", 'maximum': 100000000")), *errors = json_array(),
+	       *data = parse("{'a': 100000000.5}");
+	assert_int_equal(tb_form_validate(form, data, false, errors), TB_EINVAL);
+	assert_string_equal(joined(errors), "form.a: 不能大于100000000");
+	json_decref(form);
+	json_decref(errors);
+	json_decref(data);
 }
 
 static void test_required_and_partial(void **state)

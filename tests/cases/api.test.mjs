@@ -432,3 +432,19 @@ test('the calendar: shipped years, and an operator loads a new one', async () =>
   assert.equal((await api('GET', '/calendar/2027')).body.covered, true);
   assert.equal((await api('GET', '/calendar/27')).status, 404);
 });
+
+test("an item's own form: every failing field at once, conditional fields shown and hidden by the answers", async () => {
+  const impl = '11440106009787049D4000107002000'; // 居民身份证换领, 天河区
+  const file = () => ['material_1', { data: pdf('身份证 ' + crypto.randomUUID()), filename: 'id.pdf', type: 'application/pdf' }];
+  const send = (form, key = crypto.randomUUID()) => api('POST', '/cases', { token: zhang, headers: { 'Idempotency-Key': key },
+    form: formOf([['application', JSON.stringify({ impl_code: impl, form })], file()]) });
+  const bad = await send({ reason: 'changed', delivery: 'post', post_code: '51', expiry_date: '2026-01-01', applicant_phone: '12345' });
+  assert.equal(bad.status, 422, JSON.stringify(bad.body));
+  const fields = bad.body.errors.map((e) => e.field).sort();
+  assert.deepEqual(fields, ['form.applicant_phone', 'form.changed_items', 'form.expiry_date', 'form.post_address', 'form.post_code'].sort());
+  assert.ok(bad.body.errors.every((e) => e.message));
+  const ok = await send({ reason: 'expired', expiry_date: '2026-12-31', delivery: 'window' });
+  assert.equal(ok.status, 201, JSON.stringify(ok.body));
+  assert.equal(ok.body.form.applicant_name, '张三', 'what the account knows was filled in');
+  assert.equal(ok.body.form.reason, 'expired');
+});

@@ -1018,6 +1018,29 @@ static tb_rc staff_name(struct tb_db *db, int64_t id, json_t **out)
 	return rc;
 }
 
+/* Personal data in a form (x-sensitive, ID numbers, phones) as anyone but the
+ * applicant sees it: masked like the rest of the platform (base/mask.h). */
+static void mask_form(json_t *schema, json_t *form)
+{
+	const char **names = tb_form_sensitive_fields(schema);
+	for (size_t i = 0; names && names[i]; i++) {
+		const char *v = json_string_value(json_object_get(form, names[i]));
+		if (!v)
+			continue;
+		json_t *prop = json_object_get(json_object_get(schema, "properties"), names[i]);
+		const char *format = json_string_value(json_object_get(prop, "format"));
+		char m[256];
+		if (format && !strcmp(format, "id_number"))
+			tb_mask_id_number(v, m, sizeof(m));
+		else if (format && !strcmp(format, "phone"))
+			tb_mask_phone(v, m, sizeof(m));
+		else
+			tb_mask_name(v, m, sizeof(m));
+		json_object_set_new(form, names[i], json_string(m));
+	}
+	free(names);
+}
+
 static tb_rc case_json(struct tb_db *db, const struct tb_principal *p, enum cs_access access,
 		       const struct cs_case *c, json_t **out, struct tb_err *err)
 {
@@ -1054,6 +1077,8 @@ static tb_rc case_json(struct tb_db *db, const struct tb_principal *p, enum cs_a
 		impl_release(&m);
 		return rc;
 	}
+	if (access != CS_APPLICANT)
+		mask_form(m.form, form);
 	int si = tb_workflow_state(&wf, c->state);
 	const struct tb_wf_state *ws = si >= 0 ? &wf.states[si] : NULL;
 	struct tb_deadline dl;

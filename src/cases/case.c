@@ -97,34 +97,44 @@ static void impl_limit(const struct cs_impl *m, const char *which, int *value, c
 
 /* ---- pieces of the JSON answers ---- */
 
-static tb_rc files_json(struct tb_db *db, int64_t case_id, json_t **out)
+/* The rows of a query over one case as a JSON array, one object a row. */
+static tb_rc rows_json(struct tb_db *db, const char *sql, int64_t case_id,
+		       json_t *(*row)(struct tb_stmt *st), json_t **out)
 {
 	struct tb_stmt *st;
-	bool row;
-	tb_rc rc = tb_db_prepare(db,
-				 "SELECT id, material_seq, purpose, file_name, mime, size, sha256, "
-				 "uploaded_at FROM case_files WHERE case_id = ? AND removed_at IS "
-				 "NULL ORDER BY id",
-				 &st);
+	bool more;
+	tb_rc rc = tb_db_prepare(db, sql, &st);
 	if (rc)
 		return rc;
 	tb_stmt_bind_int(st, 1, case_id);
 	json_t *a = json_array();
-	while (!(rc = tb_stmt_step(st, &row)) && row)
-		json_array_append_new(
-		    a,
-		    json_pack("{s:I,s:o,s:s,s:s,s:s,s:I,s:s,s:s}", "id",
-			      (json_int_t)tb_stmt_int(st, 0), "material_seq",
-			      tb_stmt_null(st, 1) ? json_null() : json_integer(tb_stmt_int(st, 1)),
-			      "purpose", tb_stmt_text(st, 2), "file_name", tb_stmt_text(st, 3),
-			      "mime", tb_stmt_text(st, 4), "size", (json_int_t)tb_stmt_int(st, 5),
-			      "sha256", tb_stmt_text(st, 6), "uploaded_at", tb_stmt_text(st, 7)));
+	while (!(rc = tb_stmt_step(st, &more)) && more)
+		json_array_append_new(a, row(st));
 	tb_stmt_done(st);
 	if (rc)
 		json_decref(a);
 	else
 		*out = a;
 	return rc;
+}
+
+static json_t *files_row(struct tb_stmt *st)
+{
+	return json_pack("{s:I,s:o,s:s,s:s,s:s,s:I,s:s,s:s}", "id", (json_int_t)tb_stmt_int(st, 0),
+			 "material_seq",
+			 tb_stmt_null(st, 1) ? json_null() : json_integer(tb_stmt_int(st, 1)),
+			 "purpose", tb_stmt_text(st, 2), "file_name", tb_stmt_text(st, 3), "mime",
+			 tb_stmt_text(st, 4), "size", (json_int_t)tb_stmt_int(st, 5), "sha256",
+			 tb_stmt_text(st, 6), "uploaded_at", tb_stmt_text(st, 7));
+}
+
+static tb_rc files_json(struct tb_db *db, int64_t case_id, json_t **out)
+{
+	return rows_json(db,
+			 "SELECT id, material_seq, purpose, file_name, mime, size, sha256, "
+			 "uploaded_at FROM case_files WHERE case_id = ? AND removed_at IS "
+			 "NULL ORDER BY id",
+			 case_id, files_row, out);
 }
 
 static tb_rc deferrals_json(struct tb_db *db, int64_t case_id, json_t **out)
@@ -918,61 +928,36 @@ static tb_rc timeline_json(struct tb_db *db, int64_t case_id, const struct tb_wo
 	return rc;
 }
 
+static json_t *procedures_row(struct tb_stmt *st)
+{
+	return json_pack("{s:I,s:s,s:s,s:o,s:o}", "id", (json_int_t)tb_stmt_int(st, 0), "kind",
+			 tb_stmt_text(st, 1), "reason", tb_stmt_text(st, 2), "start",
+			 cs_date_json((tb_date)tb_stmt_int(st, 3)), "end",
+			 cs_date_json(tb_stmt_null(st, 4) ? 0 : (tb_date)tb_stmt_int(st, 4)));
+}
+
 static tb_rc procedures_json(struct tb_db *db, int64_t case_id, json_t **out)
 {
-	struct tb_stmt *st;
-	bool row;
-	tb_rc rc =
-	    tb_db_prepare(db,
-			  "SELECT id, kind, reason, start_date, end_date FROM case_procedures "
-			  "WHERE case_id = ? ORDER BY id",
-			  &st);
-	if (rc)
-		return rc;
-	tb_stmt_bind_int(st, 1, case_id);
-	json_t *a = json_array();
-	while (!(rc = tb_stmt_step(st, &row)) && row)
-		json_array_append_new(
-		    a,
-		    json_pack("{s:I,s:s,s:s,s:o,s:o}", "id", (json_int_t)tb_stmt_int(st, 0), "kind",
-			      tb_stmt_text(st, 1), "reason", tb_stmt_text(st, 2), "start",
-			      cs_date_json((tb_date)tb_stmt_int(st, 3)), "end",
-			      cs_date_json(tb_stmt_null(st, 4) ? 0 : (tb_date)tb_stmt_int(st, 4))));
-	tb_stmt_done(st);
-	if (!rc) {
-		*out = a;
-		return TB_OK;
-	}
-	json_decref(a);
-	return rc;
+	return rows_json(db,
+			 "SELECT id, kind, reason, start_date, end_date FROM case_procedures "
+			 "WHERE case_id = ? ORDER BY id",
+			 case_id, procedures_row, out);
+}
+
+static json_t *extensions_row(struct tb_stmt *st)
+{
+	return json_pack("{s:I,s:I,s:s,s:s,s:o}", "id", (json_int_t)tb_stmt_int(st, 0), "days",
+			 (json_int_t)tb_stmt_int(st, 1), "reason", tb_stmt_text(st, 2),
+			 "requested_at", tb_stmt_text(st, 3), "approved_at",
+			 tb_stmt_null(st, 4) ? json_null() : json_string(tb_stmt_text(st, 4)));
 }
 
 static tb_rc extensions_json(struct tb_db *db, int64_t case_id, json_t **out)
 {
-	struct tb_stmt *st;
-	bool row;
-	tb_rc rc = tb_db_prepare(db,
-				 "SELECT id, days, reason, requested_at, approved_at FROM "
-				 "case_extensions WHERE case_id = ? ORDER BY id",
-				 &st);
-	if (rc)
-		return rc;
-	tb_stmt_bind_int(st, 1, case_id);
-	json_t *a = json_array();
-	while (!(rc = tb_stmt_step(st, &row)) && row)
-		json_array_append_new(
-		    a, json_pack(
-			   "{s:I,s:I,s:s,s:s,s:o}", "id", (json_int_t)tb_stmt_int(st, 0), "days",
-			   (json_int_t)tb_stmt_int(st, 1), "reason", tb_stmt_text(st, 2),
-			   "requested_at", tb_stmt_text(st, 3), "approved_at",
-			   tb_stmt_null(st, 4) ? json_null() : json_string(tb_stmt_text(st, 4))));
-	tb_stmt_done(st);
-	if (!rc) {
-		*out = a;
-		return TB_OK;
-	}
-	json_decref(a);
-	return rc;
+	return rows_json(db,
+			 "SELECT id, days, reason, requested_at, approved_at FROM "
+			 "case_extensions WHERE case_id = ? ORDER BY id",
+			 case_id, extensions_row, out);
 }
 
 /* The open correction request's items: those of the last request_correction when the

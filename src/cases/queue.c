@@ -716,9 +716,14 @@ tb_rc tb_cases_queue(struct tb_db *db, const struct tb_principal *p, const char 
 		}
 	}
 	tb_date today = cs_today();
-	const char *order = !strcmp(queue, "completed") || !strcmp(queue, "all")
-				? "id DESC"
-				: "queue_due IS NULL, queue_due, id";
+	/* near due, overdue and mine hold only cases with a due day: ordered by it alone,
+	 * they read off an index (migration 6); a state's queue keeps the cases without
+	 * one last */
+	const char *order =
+	    !strcmp(queue, "completed") || !strcmp(queue, "all") ? "id DESC"
+	    : !strcmp(queue, "near_due") || !strcmp(queue, "overdue") || !strcmp(queue, "mine")
+		? "queue_due, id"
+		: "queue_due IS NULL, queue_due, id";
 	struct tb_buf sql;
 	tb_buf_init(&sql, 0);
 	tb_buf_printf(&sql, "SELECT %s FROM cases WHERE %s AND %s%s ORDER BY %s LIMIT ? OFFSET ?",

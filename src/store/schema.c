@@ -471,6 +471,19 @@ const struct tb_migration tb_migrations[] = {
      "  created_at TEXT NOT NULL,\n"
      "  read_at TEXT);\n"
      "CREATE INDEX notifications_user ON notifications(user_id, id)"},
+    /* 6 workbench queues at a million cases (bench/cases.sh): each queue is read off
+     * one index in its order (by due day, then id) and counted from the index alone,
+     * with the columns the jurisdiction and queue conditions test (state, paused,
+     * queue_warn, region) in it: a state's queue by (department, state, no due day
+     * last, due day, id); near due and overdue by (department, due day, id); mine by
+     * (assignee, due day, id). cases_queue is the first one's prefix. */
+    {6, "workbench queue indexes",
+     "CREATE INDEX cases_wb_state ON cases(department, state, (queue_due IS NULL), queue_due, "
+     "id, region);\n"
+     "CREATE INDEX cases_wb_due ON cases(department, queue_due, id, state, paused, queue_warn, "
+     "region);\n"
+     "CREATE INDEX cases_wb_mine ON cases(assignee, queue_due, id, state, department, region);\n"
+     "DROP INDEX cases_queue"},
 };
 
 const size_t tb_migrations_count = sizeof(tb_migrations) / sizeof(tb_migrations[0]);

@@ -7,12 +7,17 @@
  * (the pragmas of src/store/store_sqlite.c). The schema is tongban's own: the file is
  * created and migrated through store.h first, then written with sqlite3 directly.
  * usage: case_write_bench PATH SECONDS [FILE_BYTES]
- * prints "case_write_bench: N submissions in S s (R submissions/s)" */
+ * prints "case_write_bench: N submissions in S s (R submissions/s)"
+ * With a fourth argument "transitions", it files 400 cases and then moves them round
+ * submitted -> correction -> submitted for SECONDS, as an action does: read the case,
+ * update its row, the next transition number, the transition, a notification; one
+ * transaction each. Prints "case_write_bench: N transitions in S s (R transitions/s)". */
 #include "base/log.h"
 #include "store/store.h"
 
 #include <openssl/evp.h>
 #include <sqlite3.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,9 +138,10 @@ int main(int argc, char **argv)
 	static const char *const mimes[] = {"application/pdf", "image/png", "application/pdf"};
 	static const char *const names[] = {"id.pdf", "photo.png", "exam.pdf"};
 
-	long n = 0;
-	double t0 = tb_time_mono(), end = t0 + secs;
-	while (tb_time_mono() < end) {
+	bool moves = argc > 4 && !strcmp(argv[4], "transitions");
+	long n = 0, limit = moves ? 400 : LONG_MAX;
+	double t0 = tb_time_mono(), end = moves ? t0 + 3600 : t0 + secs;
+	while (n < limit && tb_time_mono() < end) {
 		char at[32], no[32], key[40], body[256];
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -201,7 +207,75 @@ int main(int argc, char **argv)
 		n++;
 	}
 	double dt = tb_time_mono() - t0;
-	printf("case_write_bench: %ld submissions in %.1f s (%.0f submissions/s)\n", n, dt, n / dt);
+	if (!moves)
+		printf("case_write_bench: %ld submissions in %.1f s (%.0f submissions/s)\n", n, dt,
+		       n / dt);
+	else {
+		sqlite3_stmt *get =
+		    prep(h, "SELECT id, state, version FROM cases WHERE case_no = ?");
+		sqlite3_stmt *upd = prep(
+		    h, "UPDATE cases SET state = ?, version = version + 1, state_entered_ms = ?, "
+		       "updated_at = ? WHERE id = ? AND version = ?");
+		sqlite3_stmt *next = prep(
+		    h, "SELECT COALESCE(MAX(seq), 0) + 1 FROM case_transitions WHERE case_id = ?");
+		sqlite3_stmt *ins_move = prep(
+		    h, "INSERT INTO case_transitions (case_id, seq, action, from_state, to_state, "
+		       "actor, actor_role, actor_name, comment, detail, at, at_ms) VALUES (?, ?, "
+		       "?, ?, "
+		       "?, 3, 'clerk', '王明', '请补正', '{\"corrections\":[\"身份证明不清晰\"]}', "
+		       "?, ?)");
+		long cases = n, k = 0;
+		n = 0;
+		t0 = tb_time_mono(), end = t0 + secs;
+		while (tb_time_mono() < end) {
+			char at[32], no[48], body[256];
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			int64_t ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+			tb_time_rfc3339(at);
+			snprintf(no, sizeof(no), "20261125440100%06ld", 1 + k++ % cases);
+			run(h, begin);
+			sqlite3_bind_text(get, 1, no, -1, SQLITE_STATIC);
+			if (sqlite3_step(get) != SQLITE_ROW)
+				die(h, no);
+			int64_t cid = sqlite3_column_int64(get, 0),
+				ver = sqlite3_column_int64(get, 2);
+			bool sub = !strcmp((const char *)sqlite3_column_text(get, 1), "submitted");
+			sqlite3_reset(get);
+			const char *to = sub ? "correction" : "submitted";
+			sqlite3_bind_text(upd, 1, to, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(upd, 2, ms);
+			sqlite3_bind_text(upd, 3, at, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(upd, 4, cid);
+			sqlite3_bind_int64(upd, 5, ver);
+			run(h, upd);
+			sqlite3_bind_int64(next, 1, cid);
+			if (sqlite3_step(next) != SQLITE_ROW)
+				die(h, "seq");
+			int64_t seq = sqlite3_column_int64(next, 0);
+			sqlite3_reset(next);
+			sqlite3_bind_int64(ins_move, 1, cid);
+			sqlite3_bind_int64(ins_move, 2, seq);
+			sqlite3_bind_text(ins_move, 3, sub ? "request_correction" : "respond", -1,
+					  SQLITE_STATIC);
+			sqlite3_bind_text(ins_move, 4, sub ? "submitted" : "correction", -1,
+					  SQLITE_STATIC);
+			sqlite3_bind_text(ins_move, 5, to, -1, SQLITE_STATIC);
+			sqlite3_bind_text(ins_move, 6, at, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(ins_move, 7, ms);
+			run(h, ins_move);
+			snprintf(body, sizeof(body), "您的办件 %s 需要补正材料。", no);
+			sqlite3_bind_text(ins_note, 1, no, -1, SQLITE_STATIC);
+			sqlite3_bind_text(ins_note, 2, body, -1, SQLITE_STATIC);
+			sqlite3_bind_text(ins_note, 3, at, -1, SQLITE_STATIC);
+			run(h, ins_note);
+			run(h, commit);
+			n++;
+		}
+		dt = tb_time_mono() - t0;
+		printf("case_write_bench: %ld transitions in %.1f s (%.0f transitions/s)\n", n, dt,
+		       n / dt);
+	}
 	sqlite3_close_v2(h);
 	free(data);
 	return 0;

@@ -906,12 +906,13 @@ tb_rc tb_cases_escalate(struct tb_db *db, int64_t slot, const struct tb_job_ctx 
 		tb_log(TB_LOG_INFO, "cases", "escalated %zu overdue cases", n);
 	/* near due: once per case, to whoever holds it */
 	n = 0;
-	if (!rc &&
-	    !(rc = tb_db_prepare(db,
-				 "SELECT id, case_no, item_name, assignee FROM cases WHERE "
-				 "queue_warn <= ? AND queue_due >= ? AND paused = 0 AND "
-				 "near_notified = 0 AND assignee IS NOT NULL ORDER BY id LIMIT 200",
-				 &st))) {
+	if (!rc && !(rc = tb_db_prepare(
+			 db,
+			 "SELECT id, case_no, item_name, assignee FROM cases WHERE "
+			 "queue_warn <= ? AND queue_due >= ? AND paused = 0 AND "
+			 "near_notified = 0 AND assignee IS NOT NULL ORDER BY queue_due, id "
+			 "LIMIT 200",
+			 &st))) {
 		tb_stmt_bind_int(st, 1, today);
 		tb_stmt_bind_int(st, 2, today);
 		while (!(rc = tb_stmt_step(st, &row)) && row && n < 200) {

@@ -86,7 +86,7 @@ int main(int argc, char **argv)
 	if (sqlite3_exec(h,
 			 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA "
 			 "foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; "
-			 "PRAGMA mmap_size=1073741824;",
+			 "PRAGMA mmap_size=0;",
 			 NULL, NULL, NULL))
 		die(h, "pragmas");
 	sqlite3_stmt *begin = prep(h, "BEGIN IMMEDIATE"), *commit = prep(h, "COMMIT");

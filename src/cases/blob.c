@@ -211,8 +211,8 @@ static bool sha256_hex(const void *data, size_t len, char out[65])
 	return true;
 }
 
-tb_rc tb_blob_put(struct tb_db *db, const void *data, size_t len, const char *declared,
-		  const char *field, struct tb_blob_info *out, struct tb_err *err)
+tb_rc tb_blob_prepare(const void *data, size_t len, const char *declared, const char *field,
+		      struct tb_blob_info *out, struct tb_err *err)
 {
 	const char *mime;
 	tb_rc rc = tb_blob_sniff(data, len, declared, field, &mime, err);
@@ -222,26 +222,42 @@ tb_rc tb_blob_put(struct tb_db *db, const void *data, size_t len, const char *de
 		return tb_fail(err, TB_EINTERNAL, field, "SHA-256 failed");
 	out->mime = mime;
 	out->size = (int64_t)len;
+	out->existed = false;
+	return TB_OK;
+}
+
+tb_rc tb_blob_store(struct tb_db *db, const void *data, struct tb_blob_info *info,
+		    struct tb_err *err)
+{
 	char now[32];
 	tb_time_rfc3339(now);
 	struct tb_stmt *st;
 	/* the same bytes are kept once: a second upload only refers to them */
-	rc = tb_db_prepare(db,
-			   "INSERT INTO blobs (sha256, mime, size, data, created_at) "
-			   "VALUES (?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
-			   &st);
+	tb_rc rc = tb_db_prepare(db,
+				 "INSERT INTO blobs (sha256, mime, size, data, created_at) "
+				 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
+				 &st);
 	if (rc)
 		return tb_fail(err, rc, NULL, "%s", tb_db_errmsg(db));
 	int64_t changes = 0;
-	if (!(rc = tb_stmt_bind_text(st, 1, out->sha256)) &&
-	    !(rc = tb_stmt_bind_text(st, 2, mime)) && !(rc = tb_stmt_bind_int(st, 3, out->size)) &&
-	    !(rc = tb_stmt_bind_blob(st, 4, data, len)) && !(rc = tb_stmt_bind_text(st, 5, now)))
+	if (!(rc = tb_stmt_bind_text(st, 1, info->sha256)) &&
+	    !(rc = tb_stmt_bind_text(st, 2, info->mime)) &&
+	    !(rc = tb_stmt_bind_int(st, 3, info->size)) &&
+	    !(rc = tb_stmt_bind_blob(st, 4, data, (size_t)info->size)) &&
+	    !(rc = tb_stmt_bind_text(st, 5, now)))
 		rc = tb_stmt_exec(st, &changes);
 	if (rc)
 		tb_fail(err, rc, NULL, "%s", tb_db_errmsg(db));
 	tb_stmt_done(st);
-	out->existed = !rc && changes == 0;
+	info->existed = !rc && changes == 0;
 	return rc;
+}
+
+tb_rc tb_blob_put(struct tb_db *db, const void *data, size_t len, const char *declared,
+		  const char *field, struct tb_blob_info *out, struct tb_err *err)
+{
+	tb_rc rc = tb_blob_prepare(data, len, declared, field, out, err);
+	return rc ? rc : tb_blob_store(db, data, out, err);
 }
 
 static bool is_sha256_hex(const char *s)

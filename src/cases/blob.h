@@ -31,6 +31,13 @@ struct tb_blob_info {
  * stored once. */
 tb_rc tb_blob_put(struct tb_db *db, const void *data, size_t len, const char *declared,
 		  const char *field, struct tb_blob_info *out, struct tb_err *err);
+/* The same in two steps, so that the work on the bytes (sniffing, hashing) happens
+ * before the write transaction: prepare fills out without the database; store inserts
+ * what prepare described (data: the same bytes). */
+tb_rc tb_blob_prepare(const void *data, size_t len, const char *declared, const char *field,
+		      struct tb_blob_info *out, struct tb_err *err);
+tb_rc tb_blob_store(struct tb_db *db, const void *data, struct tb_blob_info *info,
+		    struct tb_err *err);
 /* The bytes of a blob appended to out; *mime (borrowed from a static table) set. */
 tb_rc tb_blob_get(struct tb_db *db, const char *sha256, struct tb_buf *out, const char **mime,
 		  struct tb_err *err);

@@ -8,6 +8,7 @@
 #include "catalog/form.h"
 #include "identity/identity.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,20 +41,96 @@ static const char *jstr(json_t *o, const char *k)
 	return s ? s : "";
 }
 
+/* Parsed guides, by implementation and version. A guide version is never changed
+ * (an edit adds one), so a cached one stays right; what the catalogue adds around it
+ * (the department's name) may lag by up to CACHE_MS. Entries are shared read-only
+ * between threads (jansson's reference counts are atomic here); what goes out in an
+ * answer is copied (DESIGN.md: a value must not be encoded by two threads at once). */
+#define CACHE_SLOTS 512
+#define CACHE_MS    60000
+static struct {
+	pthread_mutex_t lock;
+	struct {
+		char code[32];
+		int version;
+		int64_t at_ms;
+		json_t *doc;
+	} e[CACHE_SLOTS];
+} g_guides = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static unsigned guide_slot(const char *code, int version)
+{
+	uint32_t h = 2166136261u;
+	for (const char *p = code; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	return (h ^ (uint32_t)version * 2654435761u) % CACHE_SLOTS;
+}
+
+static tb_rc guide_doc(struct tb_db *db, const char *impl_code, int version, json_t **out,
+		       struct tb_err *err)
+{
+	tb_rc rc;
+	if (version == 0) {
+		/* the current version: one indexed read, then the cache */
+		struct tb_stmt *st;
+		bool row = false;
+		if ((rc = tb_db_prepare(
+			 db, "SELECT version FROM implementations WHERE impl_code = ?", &st)))
+			return rc;
+		tb_stmt_bind_text(st, 1, impl_code);
+		if (!(rc = tb_stmt_step(st, &row)) && row)
+			version = (int)tb_stmt_int(st, 0);
+		tb_stmt_done(st);
+		if (rc)
+			return rc;
+		if (!row)
+			return tb_fail(err, TB_ENOTFOUND, "impl_code", "no implementation %s",
+				       impl_code);
+	}
+	int64_t now;
+	char at[32];
+	cs_now(at, &now);
+	unsigned k = guide_slot(impl_code, version);
+	pthread_mutex_lock(&g_guides.lock);
+	json_t *doc = NULL;
+	if (g_guides.e[k].doc && g_guides.e[k].version == version &&
+	    !strcmp(g_guides.e[k].code, impl_code) && now - g_guides.e[k].at_ms < CACHE_MS)
+		doc = json_incref(g_guides.e[k].doc);
+	pthread_mutex_unlock(&g_guides.lock);
+	if (doc) {
+		*out = doc;
+		return TB_OK;
+	}
+	char *text = NULL;
+	size_t len = 0;
+	if ((rc = tb_catalog_get_impl(db, impl_code, version, &text, &len, err)))
+		return rc;
+	doc = json_loadb(text, len, 0, NULL);
+	free(text);
+	if (!doc)
+		return tb_fail(err, TB_EINTERNAL, NULL, "the guide of %s does not parse",
+			       impl_code);
+	if (strlen(impl_code) < sizeof(g_guides.e[k].code)) {
+		pthread_mutex_lock(&g_guides.lock);
+		json_t *old = g_guides.e[k].doc;
+		snprintf(g_guides.e[k].code, sizeof(g_guides.e[k].code), "%s", impl_code);
+		g_guides.e[k].version = version;
+		g_guides.e[k].at_ms = now;
+		g_guides.e[k].doc = json_incref(doc);
+		pthread_mutex_unlock(&g_guides.lock);
+		json_decref(old);
+	}
+	*out = doc;
+	return TB_OK;
+}
+
 static tb_rc impl_load(struct tb_db *db, const char *impl_code, int version, struct cs_impl *m,
 		       struct tb_err *err)
 {
 	memset(m, 0, sizeof(*m));
-	char *text = NULL;
-	size_t len = 0;
-	tb_rc rc = tb_catalog_get_impl(db, impl_code, version, &text, &len, err);
+	tb_rc rc = guide_doc(db, impl_code, version, &m->doc, err);
 	if (rc)
 		return rc;
-	m->doc = json_loadb(text, len, 0, NULL);
-	free(text);
-	if (!m->doc)
-		return tb_fail(err, TB_EINTERNAL, NULL, "the guide of %s does not parse",
-			       impl_code);
 	m->guide = json_object_get(m->doc, "guide");
 	json_t *form = json_object_get(m->guide, "form");
 	m->form = form ? json_incref(form) : tb_form_default();
@@ -341,13 +418,13 @@ static tb_rc draft_json(struct tb_db *db, const struct cs_case *c, const struct 
 		json_decref(materials);
 		return rc;
 	}
-	*out = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:i,s:o,s:O,s:o,s:o,s:s,s:s}", "id",
+	*out = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:i,s:o,s:o,s:o,s:o,s:s,s:s}", "id",
 			 (json_int_t)c->id, "state", "draft", "channel", c->channel, "impl_code",
 			 c->impl_code, "catalog_code", c->catalog_code, "item_name", c->item_name,
 			 "department", dept_json(m), "region", c->region, "case_type", c->case_type,
 			 "guide_version", c->guide_version, "applicant", applicant, "form_schema",
-			 m->form, "form", form, "materials", materials, "created_at", c->created_at,
-			 "updated_at", c->updated_at);
+			 json_deep_copy(m->form), "form", form, "materials", materials,
+			 "created_at", c->created_at, "updated_at", c->updated_at);
 	return TB_OK;
 }
 
@@ -700,7 +777,13 @@ static tb_rc file_insert(struct tb_db *db, int64_t case_id, const struct tb_uplo
 	const char *fn = up->file_name && *up->file_name ? up->file_name : "file";
 	snprintf(name, sizeof(name), "%s", fn);
 	struct tb_blob_info bi;
-	if ((rc = tb_blob_put(db, up->data, up->len, up->declared_type, "file", &bi, err)))
+	if (up->blob) {
+		bi = *up->blob;
+		rc = tb_blob_store(db, up->data, &bi, err);
+	} else {
+		rc = tb_blob_put(db, up->data, up->len, up->declared_type, "file", &bi, err);
+	}
+	if (rc)
 		return rc;
 	char at[32];
 	cs_now(at, NULL);
@@ -1095,16 +1178,16 @@ static tb_rc case_json(struct tb_db *db, const struct tb_principal *p, enum cs_a
 	}
 	json_t *corr = corrections_of(timeline, ws && ws->applicant_turn);
 	json_t *o = json_pack(
-	    "{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:s,s:o,s:o,s:O,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
+	    "{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
 	    "case_no", c->case_no, "state", c->state, "state_label", ws ? ws->label : c->state,
 	    "impl_code", c->impl_code, "catalog_code", c->catalog_code, "item_name", c->item_name,
 	    "department", dept_json(&m), "region", c->region, "case_type", c->case_type, "channel",
-	    c->channel, "applicant", applicant, "form", form, "form_schema", m.form, "submitted_at",
-	    c->submitted_at[0] ? json_string(c->submitted_at) : json_null(), "accepted_at",
-	    c->accepted_at[0] ? json_string(c->accepted_at) : json_null(), "decided_at",
-	    c->decided_at[0] ? json_string(c->decided_at) : json_null(), "completed_at",
-	    c->completed_at[0] ? json_string(c->completed_at) : json_null(), "decision",
-	    c->decision[0] ? json_string(c->decision) : json_null(), "delivery",
+	    c->channel, "applicant", applicant, "form", form, "form_schema", json_deep_copy(m.form),
+	    "submitted_at", c->submitted_at[0] ? json_string(c->submitted_at) : json_null(),
+	    "accepted_at", c->accepted_at[0] ? json_string(c->accepted_at) : json_null(),
+	    "decided_at", c->decided_at[0] ? json_string(c->decided_at) : json_null(),
+	    "completed_at", c->completed_at[0] ? json_string(c->completed_at) : json_null(),
+	    "decision", c->decision[0] ? json_string(c->decision) : json_null(), "delivery",
 	    c->delivery[0] ? json_string(c->delivery) : json_null(), "deadline", deadline);
 	json_object_set_new(o, "state_due", cs_date_json(c->state_due));
 	json_object_set_new(o, "assignee", assignee);

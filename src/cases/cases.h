@@ -24,6 +24,7 @@
 
 struct tb_db;
 struct tb_calendar;
+struct tb_blob_info;
 
 /* Details of a refusal beyond struct tb_err: every failing field (422) or the actions
  * allowed now (409). Owned by the caller: tb_case_problem_release. */
@@ -83,6 +84,9 @@ struct tb_upload {
 	const char *file_name, *declared_type;
 	int material_seq;    /* 0: none */
 	const char *purpose; /* application | correction | result | scan */
+	/* the bytes already sniffed and hashed (tb_blob_prepare, before the transaction);
+	 * NULL: done when stored */
+	struct tb_blob_info *blob;
 };
 tb_rc tb_cases_draft_file_add(struct tb_db *db, const struct tb_principal *p, int64_t id,
 			      const struct tb_upload *up, json_t **out, struct tb_err *err);

@@ -371,6 +371,7 @@ static void apply(struct tb_req *r)
 		return;
 	}
 	struct tb_upload files[MAX_PARTS];
+	struct tb_blob_info blobs[MAX_PARTS];
 	size_t nf = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (!strcmp(parts[i].name, "application"))
@@ -386,23 +387,29 @@ static void apply(struct tb_req *r)
 					    "文件部分的名字为 material_<材料序号>");
 			return;
 		}
-		files[nf++] =
-		    (struct tb_upload){parts[i].data,	      parts[i].len, parts[i].filename,
-				       parts[i].content_type, seq,	    "application"};
+		/* the bytes are typed and hashed here, outside the write transaction */
+		tb_rc rc = tb_blob_prepare(parts[i].data, parts[i].len, parts[i].content_type,
+					   parts[i].name, &blobs[nf], &err);
+		if (rc) {
+			json_decref(doc);
+			tb_http_reply_rc(r, rc, &err);
+			return;
+		}
+		files[nf] = (struct tb_upload){
+		    parts[i].data, parts[i].len,  parts[i].filename, parts[i].content_type,
+		    seq,	   "application", &blobs[nf]};
+		nf++;
 	}
-	/* the same key must come with the same request: a fingerprint of its parts (names,
-	 * file names and contents in order; not the boundary, which clients draw afresh) */
+	/* the same key must come with the same request: a fingerprint (SM3) of its parts,
+	 * the files by their SHA-256 (not the boundary, which clients draw afresh) */
 	uint8_t h[TB_SM3_LEN];
 	char hex[2 * TB_SM3_LEN + 1];
 	struct tb_buf fp;
 	tb_buf_init(&fp, 0);
-	for (size_t i = 0; i < n; i++) {
-		uint8_t ph[TB_SM3_LEN];
-		tb_sm3(parts[i].data, parts[i].len, ph);
-		tb_buf_printf(&fp, "%s\n%s\n", parts[i].name,
-			      parts[i].filename ? parts[i].filename : "");
-		tb_buf_append(&fp, ph, sizeof(ph));
-	}
+	tb_buf_append(&fp, app->data, app->len);
+	for (size_t i = 0; i < nf; i++)
+		tb_buf_printf(&fp, "\n%d\n%s\n%s", files[i].material_seq, files[i].file_name,
+			      blobs[i].sha256);
 	tb_sm3(fp.data, fp.len, h);
 	tb_buf_release(&fp);
 	for (size_t i = 0; i < TB_SM3_LEN; i++)

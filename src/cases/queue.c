@@ -615,6 +615,8 @@ static void queue_bind(struct tb_stmt *st, const char *queue, const struct tb_pr
 	}
 }
 
+#define COUNT_LIMIT 10000
+
 tb_rc tb_cases_queue_summary(struct tb_db *db, const struct tb_principal *p, json_t **out,
 			     struct tb_err *err)
 {
@@ -634,8 +636,11 @@ tb_rc tb_cases_queue_summary(struct tb_db *db, const struct tb_principal *p, jso
 	for (size_t k = 0; !rc && k < TB_ARRAY_LEN(queues); k++) {
 		struct tb_buf sql;
 		tb_buf_init(&sql, 0);
-		tb_buf_printf(&sql, "SELECT COUNT(*) FROM cases WHERE %s AND %s",
-			      queue_where(queues[k]), scope.data);
+		/* exact up to COUNT_LIMIT: a count past it reads as "10000+" (a busy
+		 * department's completed cases would otherwise be counted every time) */
+		tb_buf_printf(
+		    &sql, "SELECT COUNT(*) FROM (SELECT 1 FROM cases WHERE %s AND %s LIMIT %d) q",
+		    queue_where(queues[k]), scope.data, COUNT_LIMIT);
 		struct tb_stmt *st;
 		bool row = false;
 		if (!(rc = tb_db_prepare(db, sql.data, &st))) {
@@ -655,7 +660,7 @@ tb_rc tb_cases_queue_summary(struct tb_db *db, const struct tb_principal *p, jso
 		json_decref(counts);
 		return rc;
 	}
-	*out = json_pack("{s:o}", "queues", counts);
+	*out = json_pack("{s:o,s:i}", "queues", counts, "count_limit", COUNT_LIMIT);
 	return TB_OK;
 }
 

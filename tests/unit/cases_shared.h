@@ -111,7 +111,7 @@ static void apply(struct fixture *f, const struct people *pp, const char *key, b
 		  char case_no[24])
 {
 	struct tb_upload files[] = {
-	    {PDF, sizeof(PDF) - 1, "合格证明.pdf", "application/pdf", 1, "application"}};
+	    {PDF, sizeof(PDF) - 1, "合格证明.pdf", "application/pdf", 1, "application", NULL}};
 	json_t *form = json_pack("{s:s}", "statement", "申请特种设备作业人员资格认定");
 	json_t *defs = defer ? json_pack("[{s:i,s:s}]", "seq", 2, "commitment",
 					 "本人承诺于十个工作日内补交体检证明")
@@ -141,7 +141,7 @@ static void test_deferral(void **state)
 	char no[24];
 	/* without the 容缺 material or a commitment, the application is incomplete */
 	struct tb_upload files[] = {
-	    {PDF, sizeof(PDF) - 1, "a.pdf", "application/pdf", 1, "application"}};
+	    {PDF, sizeof(PDF) - 1, "a.pdf", "application/pdf", 1, "application", NULL}};
 	json_t *form = json_object();
 	struct tb_application a = {IMPL, form, NULL, files, 1, "k-incomplete", "fp"};
 	struct tb_case_problem pb = {0};

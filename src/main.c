@@ -2,6 +2,8 @@
  * over defaults. */
 #include "base/log.h"
 #include "base/text.h"
+#include "cases/cases.h"
+#include "cases/cases_http.h"
 #include "catalog/catalog.h"
 #include "catalog/catalog_http.h"
 #include "http/http.h"
@@ -364,6 +366,7 @@ static int cmd_serve(const struct config *cfg)
 	tb_http_add_routes(tb_jobs_routes);
 	tb_http_add_routes(tb_identity_routes);
 	tb_http_add_routes(tb_oidc_routes);
+	tb_http_add_routes(tb_cases_routes);
 	if (oidc_setup(cfg, store)) {
 		tb_store_free(store);
 		return 1;
@@ -381,6 +384,8 @@ static int cmd_serve(const struct config *cfg)
 	struct tb_job jobs[] = {
 	    {"prune-nodes", 5 * cfg->jobs_tick, tb_jobs_prune_nodes},
 	    {"purge-sessions", 3600, purge_sessions},
+	    /* overdue cases escalate within a minute of the day turning */
+	    {"escalate-cases", 60, tb_cases_escalate},
 	};
 	char listen_at[160];
 	const char *colon = strrchr(cfg->listen, ':');
@@ -574,6 +579,7 @@ static int cmd_routes(void)
 	tb_http_add_routes(tb_jobs_routes);
 	tb_http_add_routes(tb_identity_routes);
 	tb_http_add_routes(tb_oidc_routes);
+	tb_http_add_routes(tb_cases_routes);
 	const struct tb_route **routes;
 	size_t n = tb_http_routes(&routes);
 	for (size_t i = 0; i < n; i++)

@@ -35,10 +35,25 @@
  * state is reachable from the first; at most 32 states and 64 actions.
  *
  * Effects are what the cases block does besides moving the state; their inputs come
- * with the action (docs/cases.md): decide_* and not_accept need a comment (forced
- * "required"), request_correction a non-empty `corrections` list, start_procedure a
- * `procedure` kind, request_extension `days` (1..10 under art. 42; 15 for joint
- * handling), complete a `delivery` (electronic | pickup | post). */
+ * with the action (docs/cases.md): decide_refused, not_accept, request_correction,
+ * start_procedure and request_extension need a comment (parse upgrades the action's
+ * "comment" to "required"; a grant needs none), request_correction a non-empty
+ * `corrections` list, start_procedure a `procedure` kind, request_extension `days`
+ * (1..10 under art. 42; 15 for joint handling), complete a `delivery` (electronic |
+ * pickup | post). An effect also fixes who takes the action and where it leads (parse
+ * refuses the rest): withdraw and respond_correction are the applicant's, all other
+ * effects staff's; start/end_procedure and request/approve_extension stay (`to` null),
+ * the others move; withdraw, not_accept and complete lead to a terminal state;
+ * request_correction to an applicant_turn state, and respond_correction leaves only
+ * applicant_turn states.
+ *
+ * Further checks: labels are required and Chinese (at least one Han character, at most
+ * 60 characters; the workflow's name at most 120); members not listed above are
+ * errors; `limit_days` 0..365 (0 as absent); a terminal state has no clock, limit or
+ * applicant_turn; the first state is not terminal; every state that is not terminal has
+ * an action that leads out of it; at least one state is terminal; staff actions name at
+ * least one role, applicant actions none; `case_types` (only "1" and "2"), when given,
+ * is not empty; `to` absent is null. */
 #ifndef TB_CASES_WORKFLOW_H
 #define TB_CASES_WORKFLOW_H
 
@@ -95,12 +110,12 @@ struct tb_workflow {
 };
 
 /* Parse and check a definition. err->field names the member at fault
- * ("actions[3].to"). */
+ * ("actions[3].to"). On error *wf holds nothing usable. */
 tb_rc tb_workflow_parse(json_t *def, struct tb_workflow *wf, struct tb_err *err);
 /* The definition as JSON (a new reference), the inverse of parse. */
 json_t *tb_workflow_json(const struct tb_workflow *wf);
 /* The built-in Administrative Licensing Law workflow described above (parsed once,
- * shared, read-only). */
+ * shared, read-only; NULL only if memory ran out on first use). */
 const struct tb_workflow *tb_workflow_default(void);
 
 int tb_workflow_state(const struct tb_workflow *wf, const char *name); /* -1: none */
@@ -123,7 +138,10 @@ const char *tb_wf_effect_name(enum tb_wf_effect e);
  * Special procedures stop the clock: a procedure from day S to day E removes the
  * units in (S, E] (one that starts and ends on the same day removes none); a
  * procedure still open on `today` removes those in (S, today] and the due date
- * is then provisional. Extensions add whole units. */
+ * is then provisional. Extensions add whole units. Months become the natural days
+ * they span from start, which pauses then push like natural days. Hours: only the
+ * acceptance day is known here, so due is the ceil(hours / 24)-th natural day after
+ * it, the latest day on which they can run out. */
 enum tb_limit_unit { TB_UNIT_WORKING_DAY, TB_UNIT_NATURAL_DAY, TB_UNIT_MONTH, TB_UNIT_HOUR };
 /* "working_day" … (the guide's units); false if unknown. */
 bool tb_limit_unit_parse(const char *s, enum tb_limit_unit *out);
@@ -140,10 +158,14 @@ struct tb_limit {
 
 struct tb_deadline {
 	tb_date due;   /* the last day of the limit */
-	tb_date warn;  /* the first day on which the case is near due */
+	tb_date warn;  /* the first day on which the case is near due: the day on which
+			* at most near_percent% of total remain, and at the latest the day
+			* with 1 left (so a 1-day limit warns from start; 0 days: start) */
 	int total;     /* working days from start to due, pauses excluded */
-	int remaining; /* working days from today to due (0 on and after due) */
-	int overdue;   /* working days past due (0 if not) */
+	int remaining; /* working days from today to due (0 on and after due); while
+			* paused, as of the open procedure's start (the clock stands) */
+	int overdue;   /* working days in (due, today] (0 if not); a procedure opened
+			* after due does not stop it */
 	bool paused;   /* a procedure is open today */
 	bool near_due; /* today >= warn and not overdue */
 	bool covered;  /* the calendar holds every year from start to due */
@@ -151,7 +173,8 @@ struct tb_deadline {
 
 /* Compute the deadline of a limit started on `start` (the acceptance day) with the
  * given pauses, as seen on `today`. near_percent: a case is near due when at most
- * this share of its working days remain (20 by default; 1..99). */
+ * this share of its working days remain (20 by default; 1..99, another value means
+ * 20). */
 void tb_deadline_compute(const struct tb_calendar *cal, tb_date start, const struct tb_limit *lim,
 			 const struct tb_pause *pauses, size_t npauses, tb_date today,
 			 int near_percent, struct tb_deadline *out);

@@ -382,15 +382,15 @@ static void list_topics(struct tb_req *r)
 #define CATALOG_ADMINS (TB_ROLE_PLATFORM_ADMIN | TB_ROLE_DEPT_ADMIN)
 
 const struct tb_route tb_catalog_routes[] = {
-    {"GET", "/api/v1/regions", list_regions, TB_AUTH_PUBLIC, 0},
-    {"GET", "/api/v1/regions/{code}", get_region, TB_AUTH_PUBLIC, 0},
-    {"GET", "/api/v1/departments", list_departments, TB_AUTH_PUBLIC, 0},
-    {"GET", "/api/v1/topics", list_topics, TB_AUTH_PUBLIC, 0},
-    {"GET", "/api/v1/items", list_items, TB_AUTH_PUBLIC, 0},
-    {"POST", "/api/v1/items", create_item, TB_AUTH_STAFF, CATALOG_ADMINS},
-    {"GET", "/api/v1/items/{code}", get_item, TB_AUTH_PUBLIC, 0},
-    {"PUT", "/api/v1/items/{code}", update_item, TB_AUTH_STAFF, CATALOG_ADMINS},
-    {"GET", "/api/v1/search", search, TB_AUTH_PUBLIC, 0},
-    {"GET", "/api/v1/search/suggest", suggest, TB_AUTH_PUBLIC, 0},
-    {NULL, NULL, NULL, 0, 0},
+    {"GET", "/api/v1/regions", list_regions, TB_AUTH_PUBLIC, 0, 0},
+    {"GET", "/api/v1/regions/{code}", get_region, TB_AUTH_PUBLIC, 0, 0},
+    {"GET", "/api/v1/departments", list_departments, TB_AUTH_PUBLIC, 0, 0},
+    {"GET", "/api/v1/topics", list_topics, TB_AUTH_PUBLIC, 0, 0},
+    {"GET", "/api/v1/items", list_items, TB_AUTH_PUBLIC, 0, 0},
+    {"POST", "/api/v1/items", create_item, TB_AUTH_STAFF, CATALOG_ADMINS, 0},
+    {"GET", "/api/v1/items/{code}", get_item, TB_AUTH_PUBLIC, 0, 0},
+    {"PUT", "/api/v1/items/{code}", update_item, TB_AUTH_STAFF, CATALOG_ADMINS, 0},
+    {"GET", "/api/v1/search", search, TB_AUTH_PUBLIC, 0, 0},
+    {"GET", "/api/v1/search/suggest", suggest, TB_AUTH_PUBLIC, 0, 0},
+    {NULL, NULL, NULL, 0, 0, 0},
 };

@@ -125,6 +125,10 @@ void tb_http_reply_error(struct tb_req *r, unsigned status, const char *type, co
 /* errors: a JSON array of {"field","message"} (stolen). */
 void tb_http_reply_problem(struct tb_req *r, unsigned status, const char *type, const char *detail,
 			   json_t *errors);
+/* The same with extension members (an object, stolen; may be NULL) added to the problem
+ * ("allowed_actions" of a 409). */
+void tb_http_reply_problem_ext(struct tb_req *r, unsigned status, const char *type,
+			       const char *detail, json_t *errors, json_t *ext);
 /* Map a block's status to a problem; err supplies field and message. */
 void tb_http_reply_rc(struct tb_req *r, tb_rc rc, const struct tb_err *err);
 

@@ -147,8 +147,8 @@ static void get_openapi(struct tb_req *r)
 }
 
 const struct tb_route tb_system_routes[] = {
-    {"GET", "/healthz", get_healthz, TB_AUTH_PUBLIC, 0},
-    {"GET", "/metrics", get_metrics, TB_AUTH_PUBLIC, 0},
-    {"GET", "/api/v1/openapi.json", get_openapi, TB_AUTH_PUBLIC, 0},
-    {NULL, NULL, NULL, 0, 0},
+    {"GET", "/healthz", get_healthz, TB_AUTH_PUBLIC, 0, 0},
+    {"GET", "/metrics", get_metrics, TB_AUTH_PUBLIC, 0, 0},
+    {"GET", "/api/v1/openapi.json", get_openapi, TB_AUTH_PUBLIC, 0, 0},
+    {NULL, NULL, NULL, 0, 0, 0},
 };

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { MAX_ROUTES = 128, MAX_JSON_DEPTH = 32 };
+enum { MAX_ROUTES = 256, MAX_JSON_DEPTH = 32 };
 
 static const struct tb_route *routes[MAX_ROUTES];
 static size_t nroutes;
@@ -225,6 +225,12 @@ static const char *status_title(unsigned status, enum tb_lang lang)
 void tb_http_reply_problem(struct tb_req *r, unsigned status, const char *type, const char *detail,
 			   json_t *errors)
 {
+	tb_http_reply_problem_ext(r, status, type, detail, errors, NULL);
+}
+
+void tb_http_reply_problem_ext(struct tb_req *r, unsigned status, const char *type,
+			       const char *detail, json_t *errors, json_t *ext)
+{
 	json_t *p = json_object();
 	json_object_set_new(
 	    p, "type",
@@ -236,6 +242,10 @@ void tb_http_reply_problem(struct tb_req *r, unsigned status, const char *type, 
 		json_object_set_new(p, "detail", json_string(detail));
 	if (errors)
 		json_object_set_new(p, "errors", errors);
+	if (ext) {
+		json_object_update_missing(p, ext);
+		json_decref(ext);
+	}
 	char *s = json_dumps(p, JSON_COMPACT);
 	json_decref(p);
 	if (!s)

@@ -16,6 +16,7 @@
 
 #include "base/tb.h"
 #include "base/principal.h"
+#include "base/crypto.h"
 
 #include <jansson.h>
 
@@ -149,6 +150,25 @@ tb_rc tb_identity_sessions_list(struct tb_db *db, const struct tb_principal *p, 
 /* Act for an enterprise (uscc) or for oneself (NULL); needs a live capacity. */
 tb_rc tb_identity_session_act(struct tb_db *db, struct tb_principal *p, const char *uscc,
 			      long long now, struct tb_err *err);
+
+/* ---- for blocks that keep personal data of their own (cases) ---- */
+
+/* The data key (base/crypto.h tb_seal, tb_blind_index) after tb_identity_init. */
+const struct tb_seal_key *tb_identity_data_key(void);
+/* A GB 11643 ID number checked into its normal form (check character upper case),
+ * or a phone number (mainland mobile); false with err naming field otherwise. */
+bool tb_identity_check_id_number(const char *in, const char *field, char out[19],
+				 struct tb_err *err);
+bool tb_identity_check_phone(const char *in, const char *field, char out[12], struct tb_err *err);
+/* The blind index of a normalised value, as users.id_number_index holds it. */
+tb_rc tb_identity_index(const char *value, char hex[65]);
+/* The person account of a checked ID number: *id (0: none). */
+tb_rc tb_identity_find_person(struct tb_db *db, const char *id_number, int64_t *id);
+/* Staff holding `role` through a grant that covers department and region (as
+ * tb_principal_has_role decides): fn(ctx, user_id) once per user. */
+tb_rc tb_identity_staff_covering(struct tb_db *db, unsigned role, const char *department,
+				 const char *region, void (*fn)(void *ctx, int64_t user_id),
+				 void *ctx);
 
 /* ---- what blocks and the OIDC provider read ---- */
 

@@ -167,3 +167,60 @@ tb_rc tb_identity_import_people(struct tb_store *store, const char *path, int *c
 	json_decref(doc);
 	return rc;
 }
+
+/* ---- for other blocks (identity.h) ---- */
+
+const struct tb_seal_key *tb_identity_data_key(void)
+{
+	return idn_key();
+}
+
+bool tb_identity_check_id_number(const char *in, const char *field, char out[19],
+				 struct tb_err *err)
+{
+	return idn_id_number(in, field, out, err);
+}
+
+bool tb_identity_check_phone(const char *in, const char *field, char out[12], struct tb_err *err)
+{
+	return idn_phone(in, field, out, err);
+}
+
+tb_rc tb_identity_index(const char *value, char hex[65])
+{
+	return idn_index(value, hex);
+}
+
+tb_rc tb_identity_find_person(struct tb_db *db, const char *id_number, int64_t *id)
+{
+	char name[8];
+	return idn_find_person(db, id_number, id, name, sizeof(name));
+}
+
+tb_rc tb_identity_staff_covering(struct tb_db *db, unsigned role, const char *department,
+				 const char *region, void (*fn)(void *ctx, int64_t user_id),
+				 void *ctx)
+{
+	const char *name = tb_role_name(role);
+	if (!name)
+		return TB_EINVAL;
+	struct tb_stmt *st;
+	bool row;
+	/* a grant covers the department when it names it or none, and the region when it
+	 * is the region or an ancestor of it (division codes are prefixes) or none */
+	tb_rc rc =
+	    tb_db_prepare(db,
+			  "SELECT DISTINCT g.user_id FROM staff_grants g WHERE g.role = ? AND "
+			  "(g.department = '' OR g.department = ?) AND (g.region = '' OR "
+			  "g.region = substr(?, 1, length(g.region))) ORDER BY g.user_id",
+			  &st);
+	if (rc)
+		return rc;
+	tb_stmt_bind_text(st, 1, name);
+	tb_stmt_bind_text(st, 2, department);
+	tb_stmt_bind_text(st, 3, region);
+	while (!(rc = tb_stmt_step(st, &row)) && row)
+		fn(ctx, tb_stmt_int(st, 0));
+	tb_stmt_done(st);
+	return rc;
+}

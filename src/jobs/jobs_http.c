@@ -16,6 +16,6 @@ static void list_nodes(struct tb_req *r)
 }
 
 const struct tb_route tb_jobs_routes[] = {
-    {"GET", "/api/v1/system/nodes", list_nodes, TB_AUTH_STAFF, TB_ROLE_PLATFORM_ADMIN},
-    {NULL, NULL, NULL, 0, 0},
+    {"GET", "/api/v1/system/nodes", list_nodes, TB_AUTH_STAFF, TB_ROLE_PLATFORM_ADMIN, 0},
+    {NULL, NULL, NULL, 0, 0, 0},
 };

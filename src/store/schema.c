@@ -381,6 +381,7 @@ const struct tb_migration tb_migrations[] = {
      "  warn_date INTEGER,\n"
      "  paused INTEGER NOT NULL DEFAULT 0,\n"
      "  queue_due INTEGER,\n" /* what queues sort and flag by: due_date or state_due */
+     "  queue_warn INTEGER,\n"
      "  decision TEXT,\n"
      "  decided_at TEXT,\n"
      "  delivery TEXT,\n"

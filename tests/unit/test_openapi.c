@@ -17,6 +17,7 @@
 #include "catalog/catalog_http.h"
 #include "identity/identity_http.h"
 #include "identity/oidc_http.h"
+#include "cases/cases_http.h"
 #include "http/http.h"
 #include "jobs/jobs_http.h"
 
@@ -51,7 +52,7 @@ static int setup(void **state)
 	}
 	if (!tb_http_add_routes(tb_system_routes) || !tb_http_add_routes(tb_catalog_routes) ||
 	    !tb_http_add_routes(tb_identity_routes) || !tb_http_add_routes(tb_jobs_routes) ||
-	    !tb_http_add_routes(tb_oidc_routes))
+	    !tb_http_add_routes(tb_oidc_routes) || !tb_http_add_routes(tb_cases_routes))
 		return -1;
 	nroutes = tb_http_routes(&routes);
 	return 0;

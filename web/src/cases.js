@@ -34,17 +34,18 @@ export const casesApi = {
 export const fileUrl = (no, id) => `/api/v1/cases/${enc(no)}/files/${enc(id)}`;
 export const resultUrl = (no) => `/api/v1/cases/${enc(no)}/result`;
 
+// the default workflow's states (src/cases/workflow.c); the server sends state_label,
+// which a custom workflow may name differently
 export const STATE_LABELS = {
   draft: '草稿', submitted: '待受理', correction: '待补正', accepted: '已受理', under_review: '审查中',
-  special_procedure: '特别程序', granted: '准予许可', refused: '不予许可', not_accepted: '不予受理',
-  completed: '已办结', withdrawn: '已撤回',
+  decided: '已决定', not_accepted: '不予受理', completed: '已办结', withdrawn: '已撤回',
 };
 /** Element Plus tag type of a state. */
 export function stateTag(state) {
   switch (state) {
-    case 'completed': case 'granted': return 'success';
-    case 'correction': case 'special_procedure': return 'warning';
-    case 'refused': case 'not_accepted': return 'danger';
+    case 'completed': case 'decided': return 'success';
+    case 'correction': return 'warning';
+    case 'not_accepted': return 'danger';
     case 'withdrawn': return 'info';
     default: return 'primary';
   }

@@ -13,7 +13,9 @@ import { join } from 'node:path';
 import { BASE, launch, newPage, visit, axeSerious, describeViolations, horizontalOverflow, PHONE } from './lib.mjs';
 import { admin, adminSession, apiLogin, call, newPerson, totp } from './identity-lib.mjs';
 
-const ZHANGSAN = { login: '13912340001', password: 'Zhangsan@2026', name: '张三' };
+// 张三 is the legal representative of 广州示例科技有限公司: the implementation serves
+// legal persons, so he acts for the company (the header's switcher)
+const ZHANGSAN = { login: '13912340001', password: 'Zhangsan@2026', name: '张三', uscc: '91440106MA5X12349Y' };
 const GZ_MARKET = '11440100008446488A'; // 广州市市场监督管理局, region 4401
 // 公司登记: required materials and one 容缺后补 (住所使用证明)
 const IMPL = '11440100008446488A3000701002001';
@@ -99,6 +101,8 @@ async function citizenPage(opts) {
   await fill(page, '#login-password', ZHANGSAN.password);
   await page.locator('[data-test="login-submit"]').click();
   await page.waitForURL((u) => u.pathname === '/my/cases');
+  await page.locator('#acting-select').selectOption(ZHANGSAN.uscc);
+  await page.locator('[data-test="acting-name"]').waitFor();
   return page;
 }
 
@@ -132,9 +136,32 @@ async function act(page, action, fillDialog) {
   await dlg.waitFor({ state: 'hidden' });
 }
 
+/** A valid value for a form field (the first choice of an enum, so no x-show-if opens). */
+function sampleValue(def) {
+  if (def.enum) return def.enum[0];
+  switch (def.type) {
+    case 'integer': case 'number': return def.minimum != null ? Math.ceil(def.minimum) : 1;
+    case 'boolean': return true;
+    case 'array': return def.items && def.items.enum ? [def.items.enum[0]] : [];
+    default: break;
+  }
+  switch (def.format) {
+    case 'date': return new Date().toISOString().slice(0, 10);
+    case 'region': return '440106';
+    case 'phone': return '13912340001';
+    case 'email': return 'zhangsan@example.cn';
+    case 'id_number': return '440106199001011235';
+    case 'uscc': return '91440106MA5X12349Y';
+    default: return '广州通办测试有限公司申请事项';
+  }
+}
+
 /** A submitted case of 张三's made through the drafts API (node, no browser). */
 async function apiCase() {
   const s = await apiLogin(ZHANGSAN.login, ZHANGSAN.password);
+  const acting = await call('POST', '/session/acting', { body: { uscc: ZHANGSAN.uscc }, cookie: s.cookie, csrf: s.csrf });
+  assert.equal(acting.status, 200, JSON.stringify(acting.body));
+  if (acting.body.csrf_token) s.csrf = acting.body.csrf_token;
   const j = (method, path, body) => call(method, path, { body, cookie: s.cookie, csrf: s.csrf });
   const d = await j('POST', '/drafts', { impl_code: IMPL });
   assert.equal(d.status, 201, JSON.stringify(d.body));
@@ -156,7 +183,8 @@ async function apiCase() {
   const values = { ...(draft.form || {}) };
   const schema = draft.form_schema || {};
   for (const name of schema.required || []) {
-    if (values[name] === undefined || values[name] === '') values[name] = '申请办理公司设立登记';
+    const def = (schema.properties || {})[name] || {};
+    if ((values[name] === undefined || values[name] === '') && !def['x-show-if']) values[name] = sampleValue(def);
   }
   const p = await j('PATCH', `/drafts/${draft.id}`, { form: values });
   assert.equal(p.status, 200, JSON.stringify(p.body));
@@ -226,8 +254,23 @@ test('张三 applies online with uploads; a clerk accepts; an approver reviews, 
   await rows.first().locator('[data-test="material-file"]').setInputFiles(txt);
   await rows.first().locator('[data-test="field-error"]').filter({ hasText: /PDF|文件|类型/ }).waitFor();
 
+  // the form: the default one (a statement) or the guide's 公司登记（备案）申请书, whose
+  // 营业期限（年） shows only for a fixed term (x-show-if, live)
   const statement = page.locator('#f-statement');
   if (await statement.count()) await statement.fill('申请设立登记广州通办测试有限公司');
+  if (await page.locator('#f-company_name').count()) {
+    await page.locator('#f-company_name').fill('广州通办测试科技有限公司');
+    await page.locator('#f-registered_capital').fill('100');
+    await page.locator('#f-address').fill('广州市天河区天河路 1 号');
+    await page.locator('#f-address_region').fill('440106');
+    await page.locator('#f-shareholders').fill('2');
+    await page.locator('#f-business_scope').fill('软件开发；信息技术咨询服务');
+    assert.equal(await page.locator('#f-term_years').count(), 0);
+    await page.locator('[data-field="f-term"] label').filter({ hasText: '固定期限' }).click();
+    await page.locator('#f-term_years').fill('20');
+    await page.locator('[data-field="f-term"] label').filter({ hasText: '长期' }).click();
+    await page.locator('#f-term_years').waitFor({ state: 'detached' });
+  }
   await page.locator('[data-test="save-draft"]').click();
   await page.locator('[data-test="notice"]').filter({ hasText: '草稿已保存' }).waitFor();
   await page.locator('[data-test="submit"]').click();

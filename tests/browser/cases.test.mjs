@@ -405,3 +405,57 @@ test('an approver starts a special procedure: the deadline shows 已暂停, and 
   assert.ok(c.procedures.length >= 1 && c.procedures[0].end, JSON.stringify(c.procedures));
   await ap.context().close();
 });
+
+test('一窗通办: a clerk takes a walk-in application at the window, prints the receipt, and accepts it with 批量受理', async () => {
+  const clerk = await newStaff(['clerk']);
+  const cp = await staffPage(clerk);
+  await cp.locator('[data-test="window-link"]').click();
+  await cp.waitForURL((u) => u.pathname === '/workbench/window');
+  const walkIn = newPerson('440106');
+  await fill(cp, '#w-name', walkIn.name);
+  await fill(cp, '#w-id', walkIn.id_number);
+  await fill(cp, '#w-phone', walkIn.phone);
+  // without the identity check the draft is not opened
+  await cp.locator('#w-q').fill('个体工商户注销登记');
+  await cp.locator('[data-test="impl-search-go"]').click();
+  await cp.locator('[data-test="impl-hits"] label').filter({ hasText: '个体工商户注销登记' }).first().click();
+  await cp.locator('[data-test="window-start"]').click();
+  await cp.locator('[data-test="form-error"]').waitFor();
+  assert.equal(new URL(cp.url()).searchParams.get('draft'), null);
+  await cp.locator('[data-test="identity-checked"]').check();
+  await cp.locator('[data-test="window-start"]').click();
+  await cp.waitForURL((u) => /^\d+$/.test(u.searchParams.get('draft') || ''));
+  await cp.locator('[data-test="draft-form"]').waitFor();
+  // the applicant's fields are prefilled with what the clerk entered
+  const name = cp.locator('#f-applicant_name');
+  if (await name.count()) assert.equal(await name.inputValue(), walkIn.name);
+  const statement = cp.locator('#f-statement');
+  if (await statement.count()) await statement.fill('申请注销个体工商户');
+  const rows = cp.locator('[data-test="material"]');
+  for (let i = 0; i < await rows.count(); i++) {
+    const row = rows.nth(i);
+    if ((await row.locator('.tag').first().textContent()).trim() !== '必要') continue;
+    await row.locator('[data-test="material-file"]').setInputFiles(pdfPath);
+    await row.locator('[data-test="uploaded-file"]').first().waitFor();
+  }
+  await cp.locator('[data-test="submit"]').click();
+  await cp.waitForURL((u) => /^\/cases\/\d{20}\/receipt$/.test(u.pathname));
+  const caseNo = (await cp.locator('[data-test="receipt-case-no"]').textContent()).trim();
+  await cp.locator('#receipt-title').filter({ hasText: '窗口收件回执' }).waitFor();
+  assert.match(await cp.locator('[data-test="receipt-applicant"]').textContent(), new RegExp(walkIn.name));
+  const c = await caseAs(cp, caseNo);
+  assert.equal(c.channel, 'window');
+  assert.equal(String(c.case_type), '1');
+
+  // 批量受理 of the 即办件 from the 待受理 queue
+  await visit(cp, '/workbench?queue=to_accept');
+  await cp.locator('#wb-q').fill(caseNo);
+  await cp.locator('#wb-q').press('Enter');
+  const row = cp.locator('.el-table__row').filter({ hasText: caseNo });
+  await row.locator('.el-checkbox').click();
+  await cp.locator('[data-test="batch-accept"]').click();
+  await cp.locator('[data-test="notice"]').filter({ hasText: '已处理 1 件' }).waitFor();
+  await waitState(cp, caseNo, 'accepted');
+  assert.deepEqual(cp.jsErrors, []);
+  await cp.context().close();
+});

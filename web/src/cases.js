@@ -154,3 +154,9 @@ export function formForSave(schema, values) {
 export function today() {
   return new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10);
 }
+
+/** The staff roles of a session user: [{role, department, region}] (names alone tolerated). */
+export function staffRoles(user) {
+  return ((user && user.roles) || []).map((r) => (typeof r === 'string' ? { role: r } : r));
+}
+export function hasRole(user, role) { return staffRoles(user).some((r) => r.role === role); }

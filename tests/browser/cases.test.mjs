@@ -230,6 +230,13 @@ test('张三 applies online with uploads; a clerk accepts; an approver reviews, 
     }
   }
   assert.ok(required >= 1);
+  // and every required form field left empty says so next to it
+  if (await page.locator('#f-company_name').count()) {
+    await page.locator('[data-field="f-company_name"] [data-test="field-error"]').waitFor();
+    assert.equal(await page.locator('#f-company_name').getAttribute('aria-invalid'), 'true');
+  }
+  let axe = await axeSerious(page);
+  assert.equal(axe.length, 0, describeViolations(axe));
 
   // upload each required material (PDF, and the PNG once), defer the 容缺后补 one
   let usedPng = false;
@@ -279,13 +286,16 @@ test('张三 applies online with uploads; a clerk accepts; an approver reviews, 
   assert.match(caseNo, /^\d{8}440100\d{6}$/);
   assert.match(await page.locator('[data-test="receipt-applicant"]').textContent(), /张三/);
   assert.ok(await page.locator('[data-test="receipt-material"]').count() >= required);
-  const axe = await axeSerious(page);
+  axe = await axeSerious(page);
   assert.equal(axe.length, 0, describeViolations(axe));
 
   // the clerk finds it in 待受理 and accepts it
   const clerk = await newStaff(['clerk']);
   const cp = await staffPage(clerk);
   await cp.locator('[data-test="queues"] [data-queue="to_accept"]').click();
+  await cp.locator('[data-test="wb-table"] .el-table__row').first().waitFor();
+  axe = await axeSerious(cp);
+  assert.equal(axe.length, 0, describeViolations(axe));
   await cp.locator('#wb-q').fill(caseNo);
   await cp.locator('#wb-q').press('Enter');
   await cp.locator('[data-test="wb-case-link"]').filter({ hasText: caseNo }).click();
@@ -300,6 +310,14 @@ test('张三 applies online with uploads; a clerk accepts; an approver reviews, 
   await visit(ap, `/workbench/cases/${caseNo}`);
   await act(ap, 'start_review');
   await waitState(ap, caseNo, 'under_review');
+  await ap.locator('[data-test="actions"] [data-action="refuse"]').click();
+  await ap.locator('#dlg-comment').waitFor();
+  axe = await axeSerious(ap); // the action dialog open
+  assert.equal(axe.length, 0, describeViolations(axe));
+  await ap.locator('[data-test="dlg-confirm"]').click();
+  await ap.locator('[data-test="dlg-error"]').filter({ hasText: '意见' }).waitFor(); // a refusal needs its reasons
+  await ap.keyboard.press('Escape');
+  await ap.locator('#dlg-comment').waitFor({ state: 'hidden' });
   await act(ap, 'grant', async (dlg) => { await dlg.locator('#dlg-comment').fill('材料齐全，符合法定形式，准予登记'); });
   let c = await caseAs(ap, caseNo);
   const completer = (c.actions || []).includes('complete') ? ap : cp;
@@ -317,6 +335,8 @@ test('张三 applies online with uploads; a clerk accepts; an approver reviews, 
   await visit(page, '/my/cases');
   const row = page.locator(`[data-test="case-row"][data-case="${caseNo}"]`);
   await row.locator('[data-test="case-state"]').filter({ hasText: '已办结' }).waitFor();
+  axe = await axeSerious(page);
+  assert.equal(axe.length, 0, describeViolations(axe));
   await row.locator('a').first().click();
   await page.waitForURL((u) => u.pathname === `/cases/${caseNo}`);
   const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test="result-download"]').click()]);
@@ -344,6 +364,8 @@ test('the correction loop: the clerk lists what is missing, 张三 is notified, 
   await page.waitForURL((u) => u.pathname === '/my/messages');
   const msg = page.locator('[data-test="message"]').filter({ hasText: caseNo }).first();
   await msg.waitFor();
+  const axeMsgs = await axeSerious(page);
+  assert.equal(axeMsgs.length, 0, describeViolations(axeMsgs));
   await msg.locator('[data-test="message-open"]').click();
   await page.waitForURL((u) => u.pathname === `/cases/${caseNo}`);
   const items = page.locator('[data-test="correction-items"] li');
@@ -458,4 +480,18 @@ test('一窗通办: a clerk takes a walk-in application at the window, prints th
   await waitState(cp, caseNo, 'accepted');
   assert.deepEqual(cp.jsErrors, []);
   await cp.context().close();
+});
+
+test('the application form on a phone and in elderly mode: no sideways scroll, no serious axe findings', async () => {
+  for (const opts of [{ viewport: PHONE, isMobile: true }, { prefs: { elderly: true } }]) {
+    const page = await citizenPage(opts);
+    await visit(page, `/apply/${IMPL}`);
+    await page.waitForURL((u) => /^\/drafts\/\d+$/.test(u.pathname));
+    await page.locator('[data-test="material"]').first().waitFor();
+    const over = await horizontalOverflow(page);
+    assert.ok(over.scrollWidth <= over.clientWidth + 1, `sideways scroll: ${over.offenders.join(', ')}`);
+    const axe = await axeSerious(page);
+    assert.equal(axe.length, 0, describeViolations(axe));
+    await page.context().close();
+  }
 });

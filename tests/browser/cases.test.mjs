@@ -407,8 +407,17 @@ test('an approver starts a special procedure: the deadline shows 已暂停, and 
   // the case is in the approver's queue
   await ap.locator('#wb-q').fill(caseNo);
   await ap.locator('#wb-q').press('Enter');
+  // 认领: the case becomes the approver's own (the 我的 queue)
+  const row = ap.locator('.el-table__row').filter({ hasText: caseNo });
+  await row.locator('[data-test="claim"]').click();
+  await ap.locator('[data-test="notice"]').filter({ hasText: '已认领' }).waitFor();
+  await ap.locator('[data-test="queues"] [data-queue="mine"]').click();
+  await ap.waitForURL((u) => u.searchParams.get('queue') === 'mine');
+  await ap.locator('.el-table__row').filter({ hasText: caseNo }).filter({ hasText: '我' }).waitFor();
+  assert.ok(Number(await ap.locator('[data-queue="mine"] [data-test="queue-count"]').textContent()) >= 1);
   await ap.locator('[data-test="wb-case-link"]').filter({ hasText: caseNo }).click();
   await ap.waitForURL((u) => u.pathname === `/workbench/cases/${caseNo}`);
+  await ap.locator('[data-test="assignee"]').filter({ hasText: approver.name }).waitFor();
   await act(ap, 'start_review');
   const before1 = (await ap.locator('[data-test="deadline-status"]').textContent()).trim();
   assert.doesNotMatch(before1, /已暂停/);

@@ -18,7 +18,11 @@ count() { # count NAME LOG: add the suite's own pass/fail figures
   local name=$1 log=$2 p f
   case $name in
     unit*) p=$(grep -o '^Ok: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$'); f=$(grep -o '^Fail: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$') ;;
-    api*|cli*|multinode|patroni)  p=$(grep -o '[0-9]* passed' "$log" | tail -1 | cut -d' ' -f1); f=$(grep -o '[0-9]* failed' "$log" | tail -1 | cut -d' ' -f1) ;;
+    api*) # the API cases' "N passed, M failed", then node:test's "# pass N" of tests/cases
+      p=$(grep -o '[0-9]* passed' "$log" | tail -1 | cut -d' ' -f1); f=$(grep -o '[0-9]* failed' "$log" | tail -1 | cut -d' ' -f1)
+      p=$(( ${p:-0} + $(grep -o '^# pass [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || echo 0) ))
+      f=$(( ${f:-0} + $(grep -o '^# fail [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || echo 0) )) ;;
+    cli*|multinode|patroni)  p=$(grep -o '[0-9]* passed' "$log" | tail -1 | cut -d' ' -f1); f=$(grep -o '[0-9]* failed' "$log" | tail -1 | cut -d' ' -f1) ;;
     browser*|oidc*) p=$(grep -o '^# pass [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$'); f=$(grep -o '^# fail [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$') ;;
   esac
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); suite_failed=${f:-0}
@@ -51,6 +55,8 @@ api_run() {
   local rc=0
   admin_login "$SERVER_URL" || rc=1
   node tests/api/run.mjs "$SERVER_URL" || rc=1
+  # case handling over real HTTP (tests/cases): uploads, workflow, queues
+  TONGBAN_URL=$SERVER_URL node --test --test-concurrency=1 tests/cases/ || rc=1
   if [ "${BROWSER:-}" = 1 ]; then
     TONGBAN_URL=$SERVER_URL node --test --test-concurrency=1 tests/browser/ || rc=1
   fi
@@ -106,7 +112,7 @@ suite api-pg api_pg
 # on a database of their own on the same server.
 unit_pg() {
   local db; db=$(pg_createdb "$tmp/pg" "unit_$2") || return 1
-  TB_TEST_PG_URL=$db meson test -C "$1" --suite unit test_store_pg test_jobs_pg --print-errorlogs
+  TB_TEST_PG_URL=$db meson test -C "$1" --suite unit test_store_pg test_jobs_pg test_cases_pg --print-errorlogs
 }
 suite unit-pg unit_pg build plain
 suite unit-pg-asan unit_pg build-asan asan

@@ -9,6 +9,7 @@ pkgs=(
   libmicrohttpd-dev libjansson-dev libsqlite3-dev  # server
   libopencc-dev opencc libssl-dev libsodium-dev    # text folding, crypto
   liboath-dev oathtool                             # TOTP (and its CLI for the tests)
+  libmagic-dev                                     # upload type checks (cases/blob.c)
   libpq-dev postgresql-15                          # PostgreSQL backend and its tests
   haproxy patroni etcd-server                      # the multi-node and switchover tests
   libcmocka-dev                                    # unit tests

@@ -11,6 +11,8 @@
 //   data/catalog/departments.json     department kinds, their names per level, templates
 //   data/catalog/items-person.jsonl   service items, one compact row per line (see below)
 //   data/catalog/items-enterprise.jsonl
+//   data/catalog/forms.json           application forms by catalog code (the guide's "form",
+//                                     src/catalog/form.h); other items use the default form
 //
 // Compact item row: {"code","name","dept","type","objects","topics","keywords","levels",
 //   "legal":[n,unit],"promised":[n,unit],"case","visits","visits_note","depth","fee":[[name,fen]],
@@ -412,7 +414,7 @@ function materialStandard(m) {
   return '证件或材料真实、有效、内容清晰完整，在有效期内。';
 }
 
-function buildGuide(r, dept, level, implCode) {
+function buildGuide(r, dept, level, implCode, form) {
   const fully = isFullyOnline(r);
   const online = r.depth.some((d) => d !== '1' && d !== '8');
   const handlingForm = [];
@@ -490,6 +492,7 @@ function buildGuide(r, dept, level, implCode) {
       };
     }),
     faq,
+    ...(form ? { form } : {}),
   };
 }
 
@@ -505,6 +508,12 @@ export function build() {
     ...loadItems('data/catalog/items-enterprise.jsonl', 'enterprise', kindKeys),
   ];
   const topics = buildTopics();
+  const forms = JSON.parse(rd('data/catalog/forms.json'));
+  const codes = new Set(rows.map((r) => r.code));
+  for (const code of Object.keys(forms)) {
+    if (!codes.has(code)) fail(`data/catalog/forms.json: no item ${code}`);
+    if (forms[code].type !== 'object' || !forms[code].properties) fail(`data/catalog/forms.json: ${code} is not a form`);
+  }
 
   const items = rows.map((r) => ({
     catalog_code: r.code, name: r.name, item_type: r.type, service_objects: r.objects,
@@ -534,7 +543,7 @@ export function build() {
       const implCode = d.uscc + level + r.code;
       impls.push({
         impl_code: implCode, catalog_code: r.code, department: d.uscc, level, region: d.region,
-        guide: buildGuide(r, d, level, implCode),
+        guide: buildGuide(r, d, level, implCode, forms[r.code]),
       });
     }
   }
@@ -569,7 +578,7 @@ const ALLOWED = {
   guide: ['name', 'case_type', 'legal_basis', 'legal_limit', 'promised_limit', 'acceptance_conditions',
     'process', 'handling_form', 'address', 'hours', 'consult_phone', 'supervise_phone', 'visits',
     'visits_note', 'fee', 'online', 'express_delivery', 'appointment', 'self_service_terminal',
-    'handling_scope', 'result', 'materials', 'faq'],
+    'handling_scope', 'result', 'materials', 'faq', 'form'],
   limit: ['value', 'unit', 'note'],
   step: ['name', 'description', 'limit'],
   fee: ['charged', 'basis', 'items'],
@@ -727,12 +736,20 @@ function main(argv) {
     const rz = rows.filter((r) => r.visits === 0).length;
     const rf = rows.filter(isFullyOnline).length;
     const ri = rows.filter((r) => r.case === '1').length;
+    const withForm = doc.implementations.filter((im) => im.guide.form);
+    const formItems = new Set(withForm.map((im) => im.catalog_code)).size;
+    const deferrable = doc.implementations.filter((im) => im.guide.materials.some((m) => m.necessity === '3'));
+    // the cases block's demo needs forms, 即办件 and 容缺后补 materials to show
+    if (formItems < 5) problems.push(`items with an application form ${formItems} < 5`);
+    if (!withForm.some((im) => im.guide.case_type === '1')) problems.push('no 即办件 with a form');
+    if (deferrable.length === 0) problems.push('no material 容缺后补 (necessity 3)');
     const lines = [
       `regions          ${doc.regions.length}`,
       `departments      ${doc.departments.length} (${cfg.kinds.length} kinds, ${kindsUsed.size} used by items)`,
       `topics           ${doc.topics.length}`,
       `items            ${rows.length} (person ${person}, enterprise ${rows.length - person}; zero-visit ${rz}, fully online ${rf}, 即办件 ${ri})`,
       `implementations  ${nImpl} (by level ${JSON.stringify(byLevel)}; zero-visit ${res.zero}, fully online ${res.fully}, 即办件 ${res.instant})`,
+      `forms            ${formItems} items, ${withForm.length} implementations (the rest use the default form); 容缺后补 materials in ${deferrable.length} implementations`,
       `USCC examples    91350100M000100Y43 91310110666007217T 91310115591693856A valid`,
     ];
     process.stdout.write(lines.join('\n') + '\n');

@@ -35,6 +35,8 @@ static tb_rc grow(struct tb_buf *b, size_t extra)
 	size_t n = b->alloc ? b->alloc : 256;
 	while (n < need)
 		n *= 2;
+	if (b->cap && n > b->cap + 1) /* a body near its cap does not reserve twice that */
+		n = b->cap + 1;
 	char *p = realloc(b->data, n);
 	if (!p)
 		return TB_ENOMEM;

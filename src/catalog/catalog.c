@@ -1,6 +1,7 @@
 /* catalog.c: writing and reading regions, departments, topics, items and
  * implementations with their versioned guides. */
 #include "catalog/catalog.h"
+#include "catalog/form.h"
 #include "base/buf.h"
 #include "base/codes.h"
 #include "base/jsonv.h"
@@ -485,6 +486,9 @@ tb_rc tb_catalog_put_impl(struct tb_db *db, json_t *row, const char *actor, int 
 	tb_rc rc = tb_catalog_check_guide(guide, "guide", &f, err);
 	if (rc)
 		return rc;
+	/* the guide is stored with sorted keys: keep the form's field order as x-order */
+	if ((rc = tb_form_settle_order(json_object_get(guide, "form"))))
+		return tb_fail(err, rc, "guide.form", "out of memory");
 
 	/* references, and the names that go into the summary and the index */
 	struct tb_stmt *st;

@@ -1,5 +1,6 @@
 /* guide.c: the service guide (办事指南) and its national elements, validated. */
 #include "catalog/catalog.h"
+#include "catalog/form.h"
 #include "base/jsonv.h"
 
 #include <string.h>
@@ -141,6 +142,7 @@ tb_rc tb_catalog_check_guide(json_t *g, const char *path, struct tb_guide_facts 
 					     "result",
 					     "materials",
 					     "faq",
+					     "form",
 					     NULL};
 	static const char *const case_types[] = {"1", "2", NULL};
 	static const char *const forms[] = {"online", "window", "express", "terminal", NULL};
@@ -225,6 +227,15 @@ tb_rc tb_catalog_check_guide(json_t *g, const char *path, struct tb_guide_facts 
 	    !tb_jv_enum(o, p, "type", true, result_types, &s, err) ||
 	    !tb_jv_str(o, p, "name", false, 200, &s, err))
 		return TB_EINVAL;
+
+	/* the application form (form.h); without one the cases block uses tb_form_default() */
+	o = json_object_get(g, "form");
+	if (o && !json_is_null(o)) {
+		snprintf(p, sizeof(p), "%s", tb_jv_path(path, "form"));
+		tb_rc rc = tb_form_check(o, p, err);
+		if (rc)
+			return rc;
+	}
 
 	if (f->has_legal && f->has_promised && !strcmp(f->legal_unit, f->promised_unit) &&
 	    f->promised_value > f->legal_value)

@@ -147,6 +147,21 @@ struct tb_part {
 /* Parse the body as multipart/form-data into parts (at most max). On failure (not
  * multipart: 415; malformed, too many parts: 400) replies and returns false. */
 bool tb_http_multipart(struct tb_req *r, struct tb_part *parts, size_t max, size_t *n);
+/* The parser behind it, over any buffer (RFC 7578, RFC 2046): content_type the
+ * request's header (boundary quoted or not), parts[0..*n) filled in body order.
+ * - name: required, decoded from its quoted-string; filename: NULL unless the part has
+ *   one; filename* (RFC 5987, UTF-8) wins over filename; the last segment after any /
+ *   or \ only (may then be ""). Both UTF-8, no control characters, <= 255 bytes.
+ * - content_type: the part's media type alone, lower case ("image/png"), or NULL.
+ * - data/len: the bytes between the part's blank line and the next delimiter's CRLF,
+ *   pointing into body (len may be 0). Preamble and epilogue are ignored.
+ * Names live in a. TB_ETYPE: not multipart/form-data; TB_EINVAL: malformed (no
+ * boundary, no closing delimiter, part without Content-Disposition or name, bad file
+ * name...; err names the field, "Content-Type" or "body" or the part's name); TB_ETOOBIG:
+ * more than max parts; TB_ENOMEM. */
+tb_rc tb_multipart_parse(const char *content_type, const char *body, size_t len,
+			 struct tb_part *parts, size_t max, size_t *n, struct tb_arena *a,
+			 struct tb_err *err);
 
 /* Paging: page >= 1, 1 <= per_page <= 100 (default 20); on a bad value replies 400. */
 bool tb_http_paging(struct tb_req *r, int *page, int *per_page);

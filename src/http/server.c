@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -489,31 +490,70 @@ static bool authorize(struct tb_req *r)
 	return true;
 }
 
-static void dispatch(struct tb_req *r)
+/* A request with what only the server needs to remember between calls. */
+struct sreq {
+	struct tb_req r;   /* first: the struct tb_req * handed around points here */
+	bool path_known;   /* some route has this path (another method: 405) */
+	bool body_nomem;   /* the body could not be held: 503 */
+	char allow[128];   /* the methods of the path, for 405 */
+	uint64_t received; /* body bytes read, kept or discarded */
+};
+
+static struct sreq *SR(struct tb_req *r)
 {
+	return (struct sreq *)r;
+}
+
+/* Find the route as soon as the headers are in, so that its body cap applies while the
+ * body is read. */
+static void find_route(struct tb_req *r)
+{
+	struct sreq *sr = SR(r);
 	const char *method = !strcmp(r->method, "HEAD") ? "GET" : r->method;
-	bool path_known = false;
-	char allow[128] = "";
 	r->route_index = -1;
 	for (size_t i = 0; i < nroutes && !r->route; i++) {
 		if (!match(r, routes[i]->pattern, r->path))
 			continue;
-		path_known = true;
+		sr->path_known = true;
 		if (strcmp(routes[i]->method, method)) {
+			char *allow = sr->allow;
 			size_t l = strlen(allow);
-			snprintf(allow + l, sizeof(allow) - l, "%s%s", l ? ", " : "",
+			snprintf(allow + l, sizeof(sr->allow) - l, "%s%s", l ? ", " : "",
 				 routes[i]->method);
 			if (!strcmp(routes[i]->method, "GET"))
-				snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow),
+				snprintf(allow + strlen(allow), sizeof(sr->allow) - strlen(allow),
 					 ", HEAD");
 			continue;
 		}
 		r->route = routes[i];
 		r->route_index = (int)i;
 	}
+}
+
+/* The most body bytes the request may carry: the route's own cap or the app's. */
+static size_t body_cap(const struct tb_req *r)
+{
+	return r->route && r->route->max_body ? r->route->max_body : r->app->max_body;
+}
+
+/* How much of a body over the cap is read (and dropped) to answer 413 cleanly. */
+static uint64_t drain_limit(const struct tb_req *r)
+{
+	return 2 * (uint64_t)body_cap(r) + (1u << 20);
+}
+
+static void reply_too_big(struct tb_req *r)
+{
+	tb_http_reply_error(r, 413, "too-large", "body", "the body is larger than %zu bytes",
+			    body_cap(r));
+}
+
+static void dispatch(struct tb_req *r)
+{
+	const char *method = !strcmp(r->method, "HEAD") ? "GET" : r->method;
 	if (!r->route) {
-		if (path_known) {
-			tb_http_add_header(r, "Allow", allow);
+		if (SR(r)->path_known) {
+			tb_http_add_header(r, "Allow", SR(r)->allow);
 			tb_http_reply_error(r, 405, "method-not-allowed", NULL,
 					    "%s is not allowed on %s", r->method, r->path);
 			return;
@@ -533,8 +573,13 @@ static void dispatch(struct tb_req *r)
 		return;
 	}
 	if (r->body_too_big) {
-		tb_http_reply_error(r, 413, "too-large", "body",
-				    "the body is larger than %zu bytes", r->app->max_body);
+		reply_too_big(r);
+		return;
+	}
+	if (SR(r)->body_nomem) {
+		tb_http_add_header(r, "Retry-After", "5");
+		tb_http_reply_error(r, 503, "unavailable", NULL,
+				    "the server cannot hold the body now");
 		return;
 	}
 	if (!authorize(r))
@@ -548,10 +593,12 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
 	(void)uri;
 	struct tb_server *s = cls;
-	struct tb_req *r = calloc(1, sizeof(*r));
-	if (!r)
+	struct sreq *sr = calloc(1, sizeof(*sr));
+	if (!sr)
 		return NULL;
+	struct tb_req *r = &sr->r;
 	tb_arena_init(&r->arena, 64 * 1024 * 1024);
+	/* the cap is the route's, set once the headers are in; memory grows with the body */
 	tb_buf_init(&r->body, s->app->max_body);
 	r->app = s->app;
 	r->conn = conn;
@@ -615,16 +662,50 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->path = tb_arena_strdup(&r->arena, url);
 		r->lang = pick_lang(
 		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Language"));
+		find_route(r);
+		r->body.cap = body_cap(r);
 		const char *cl =
 		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-		if (cl && strtoull(cl, NULL, 10) > r->app->max_body)
+		if (cl && strtoull(cl, NULL, 10) > r->body.cap) {
 			r->body_too_big = true;
+			/* A client that waits for 100 Continue has sent no body yet: the one
+			 * case where answering at once is right (libmicrohttpd then sends no
+			 * 100 and closes the connection, not reading the body). So is a body
+			 * too big even to drain. Otherwise the body is read and dropped and
+			 * the 413 goes out once it is in, on a connection that stays open:
+			 * a client still sending when the connection closes may see a reset
+			 * instead of the answer. */
+			const char *expect =
+			    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Expect");
+			if ((expect && !strcasecmp(expect, "100-continue")) ||
+			    strtoull(cl, NULL, 10) > drain_limit(r)) {
+				reply_too_big(r);
+				return queue(conn, r);
+			}
+		}
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		if (!r->body_too_big && tb_buf_append(&r->body, upload, *upload_size))
-			r->body_too_big = true;
+		struct sreq *sr = SR(r);
+		sr->received += *upload_size;
+		if (!r->body_too_big && !sr->body_nomem) {
+			tb_rc rc = tb_buf_append(&r->body, upload, *upload_size);
+			if (rc) {
+				/* keep reading (and dropping) the rest, so that the answer
+				 * goes out on a connection that stays usable */
+				tb_buf_release(&r->body);
+				r->body_too_big = rc == TB_ETOOBIG;
+				sr->body_nomem = rc != TB_ETOOBIG;
+			}
+		}
 		*upload_size = 0;
+		/* ... but not without end: past that, answer now and close. (libmicrohttpd
+		 * 0.9.75 refuses a response queued in the middle of a body, and then
+		 * closes the connection without one: still the end we want.) */
+		if (sr->received > drain_limit(r)) {
+			reply_too_big(r);
+			return queue(conn, r);
+		}
 		return MHD_YES;
 	}
 	if (!r->method || !r->path) {
@@ -676,7 +757,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	free(r->resp);
 	tb_buf_release(&r->body);
 	tb_arena_release(&r->arena);
-	free(r);
+	free(SR(r));
 	*con_cls = NULL;
 	__atomic_sub_fetch(&in_flight, 1, __ATOMIC_SEQ_CST);
 }

@@ -40,12 +40,14 @@ struct tb_backend {
 	tb_rc (*bind_textn)(struct tb_stmt *st, int i, const char *s, size_t n);
 	tb_rc (*bind_int)(struct tb_stmt *st, int i, int64_t v);
 	tb_rc (*bind_null)(struct tb_stmt *st, int i);
+	tb_rc (*bind_blob)(struct tb_stmt *st, int i, const void *data, size_t n);
 	tb_rc (*step)(struct tb_stmt *st, bool *row);
 	int64_t (*changes)(struct tb_stmt *st);
 	const char *(*text)(struct tb_stmt *st, int col);
 	size_t (*len)(struct tb_stmt *st, int col);
 	int64_t (*int64)(struct tb_stmt *st, int col);
 	bool (*null)(struct tb_stmt *st, int col);
+	const void *(*blob)(struct tb_stmt *st, int col, size_t *len);
 	void (*done)(struct tb_stmt *st);
 	const char *(*errmsg)(struct tb_db *db);
 

@@ -179,6 +179,18 @@ tb_rc tb_stmt_exec(struct tb_stmt *st, int64_t *changes)
 	return rc;
 }
 
+tb_rc tb_stmt_bind_blob(struct tb_stmt *st, int i, const void *data, size_t n)
+{
+	if (!data && n)
+		return TB_EINVAL;
+	return st->db->be->bind_blob(st, i, data, n);
+}
+
+const void *tb_stmt_blob(struct tb_stmt *st, int col, size_t *len)
+{
+	return st->db->be->blob(st, col, len);
+}
+
 const char *tb_stmt_text(struct tb_stmt *st, int col)
 {
 	return st->db->be->text(st, col);

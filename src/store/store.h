@@ -42,6 +42,9 @@ tb_rc tb_stmt_bind_text(struct tb_stmt *st, int i, const char *s);
 tb_rc tb_stmt_bind_textn(struct tb_stmt *st, int i, const char *s, size_t n);
 tb_rc tb_stmt_bind_int(struct tb_stmt *st, int i, int64_t v);
 tb_rc tb_stmt_bind_null(struct tb_stmt *st, int i);
+/* Bytes (a BLOB column: BYTEA on PostgreSQL), copied; n may be 0. NULL data with n 0
+ * binds SQL NULL. */
+tb_rc tb_stmt_bind_blob(struct tb_stmt *st, int i, const void *data, size_t n);
 /* Step: TB_OK with *row true for a row, false when done; an error otherwise. */
 tb_rc tb_stmt_step(struct tb_stmt *st, bool *row);
 /* Run to completion (for INSERT/UPDATE/DELETE); the number of changed rows. */
@@ -51,6 +54,9 @@ const char *tb_stmt_text(struct tb_stmt *st, int col);
 size_t tb_stmt_len(struct tb_stmt *st, int col);
 int64_t tb_stmt_int(struct tb_stmt *st, int col);
 bool tb_stmt_null(struct tb_stmt *st, int col);
+/* A BLOB column's bytes and their count (*len); NULL (and *len 0) for SQL NULL. Valid
+ * until the next step/reset of the statement. */
+const void *tb_stmt_blob(struct tb_stmt *st, int col, size_t *len);
 /* Release the statement back to the cache (resets it). Safe to call twice. */
 void tb_stmt_done(struct tb_stmt *st);
 /* The last error message of the connection (for logs; never shown to callers). */

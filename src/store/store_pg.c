@@ -20,7 +20,11 @@ struct pg_stmt {
 	char name[24];	     /* server-side name; "" for a one-off */
 	unsigned gen;	     /* the connection generation it was prepared in */
 	int nparams;
-	char **vals; /* nparams values (NULL: SQL NULL) */
+	char **vals;	       /* nparams values (NULL: SQL NULL) */
+	int *lens;	       /* nparams: the byte count of a binary value */
+	int *fmts;	       /* nparams: 1 for a binary value (a blob), 0 for text */
+	unsigned char **blobs; /* the current row's decoded BYTEA columns (PQnfields) */
+	int nblobs;
 	PGresult *res;
 	int next, cur, nrows;
 	bool in_use, temp, ran;
@@ -137,6 +141,15 @@ static void log_db_error(struct pg_db *db, const char *what, const char *sql)
 
 /* ---- connections ---- */
 
+/* Decoded BYTEA values live until the next step or reset. */
+static void free_blobs(struct pg_stmt *st)
+{
+	for (int i = 0; i < st->nblobs; i++) {
+		PQfreemem(st->blobs[i]);
+		st->blobs[i] = NULL;
+	}
+}
+
 static void stmt_free(struct pg_stmt *st)
 {
 	if (!st)
@@ -144,6 +157,10 @@ static void stmt_free(struct pg_stmt *st)
 	for (int i = 0; st->vals && i < st->nparams; i++)
 		free(st->vals[i]);
 	free(st->vals);
+	free(st->lens);
+	free(st->fmts);
+	free_blobs(st);
+	free(st->blobs);
 	PQclear(st->res);
 	free(st->sql);
 	free(st->pgsql);
@@ -351,7 +368,9 @@ static struct pg_stmt *stmt_new(struct tb_db *d, const char *sql)
 {
 	struct pg_stmt *st = calloc(1, sizeof(*st));
 	if (!st || !(st->sql = strdup(sql)) || !(st->pgsql = rewrite(sql, &st->nparams)) ||
-	    (st->nparams && !(st->vals = calloc((size_t)st->nparams, sizeof(char *))))) {
+	    (st->nparams && (!(st->vals = calloc((size_t)st->nparams, sizeof(char *))) ||
+			     !(st->lens = calloc((size_t)st->nparams, sizeof(int))) ||
+			     !(st->fmts = calloc((size_t)st->nparams, sizeof(int)))))) {
 		stmt_free(st);
 		return NULL;
 	}
@@ -407,7 +426,9 @@ static void reset_stmt(struct pg_stmt *st)
 	for (int i = 0; i < st->nparams; i++) {
 		free(st->vals[i]);
 		st->vals[i] = NULL;
+		st->lens[i] = st->fmts[i] = 0;
 	}
+	free_blobs(st);
 	PQclear(st->res);
 	st->res = NULL;
 	st->ran = false;
@@ -435,6 +456,28 @@ static tb_rc set_param(struct pg_stmt *st, int i, char *v)
 	}
 	free(st->vals[i - 1]);
 	st->vals[i - 1] = v;
+	st->lens[i - 1] = st->fmts[i - 1] = 0;
+	return TB_OK;
+}
+
+/* Bytes go in binary format (a BYTEA parameter's binary form is the bytes), so
+ * that NULs and high bytes need no escaping and the value does not double in size. */
+static tb_rc pg_bind_blob(struct tb_stmt *t, int i, const void *data, size_t n)
+{
+	struct pg_stmt *st = ST(t);
+	if (!data)
+		return set_param(st, i, NULL);
+	if (n > 0x7fffffff)
+		return TB_ETOOBIG;
+	char *v = malloc(n ? n : 1);
+	if (!v)
+		return TB_ENOMEM;
+	memcpy(v, data, n);
+	tb_rc rc = set_param(st, i, v);
+	if (rc)
+		return rc;
+	st->lens[i - 1] = (int)n;
+	st->fmts[i - 1] = 1;
 	return TB_OK;
 }
 
@@ -474,10 +517,10 @@ static tb_rc pg_step(struct tb_stmt *t, bool *row)
 		if (rc)
 			return rc;
 		const char *const *vals = (const char *const *)st->vals;
-		st->res =
-		    st->temp
-			? PQexecParams(db->conn, st->pgsql, st->nparams, NULL, vals, NULL, NULL, 0)
-			: PQexecPrepared(db->conn, st->name, st->nparams, vals, NULL, NULL, 0);
+		st->res = st->temp ? PQexecParams(db->conn, st->pgsql, st->nparams, NULL, vals,
+						  st->lens, st->fmts, 0)
+				   : PQexecPrepared(db->conn, st->name, st->nparams, vals, st->lens,
+						    st->fmts, 0);
 		st->ran = true;
 		ExecStatusType s = PQresultStatus(st->res);
 		if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK) {
@@ -489,6 +532,7 @@ static tb_rc pg_step(struct tb_stmt *t, bool *row)
 		st->nrows = s == PGRES_TUPLES_OK ? PQntuples(st->res) : 0;
 		st->next = 0;
 	}
+	free_blobs(st);
 	if (st->next < st->nrows) {
 		st->cur = st->next++;
 		*row = true;
@@ -532,6 +576,33 @@ static int64_t pg_int(struct tb_stmt *t, int col)
 	if (!strcmp(v, "f"))
 		return 0;
 	return strtoll(v, NULL, 10);
+}
+
+/* Results come in text format, where BYTEA reads `\x<hex>`: decoded here. */
+static const void *pg_blob(struct tb_stmt *t, int col, size_t *len)
+{
+	struct pg_stmt *st = ST(t);
+	*len = 0;
+	if (!has(st, col) || PQgetisnull(st->res, st->cur, col))
+		return NULL;
+	int nf = PQnfields(st->res);
+	if (st->nblobs < nf) {
+		unsigned char **b = realloc(st->blobs, (size_t)nf * sizeof(*b));
+		if (!b)
+			return NULL;
+		for (int i = st->nblobs; i < nf; i++)
+			b[i] = NULL;
+		st->blobs = b;
+		st->nblobs = nf;
+	}
+	PQfreemem(st->blobs[col]);
+	size_t n = 0;
+	st->blobs[col] =
+	    PQunescapeBytea((const unsigned char *)PQgetvalue(st->res, st->cur, col), &n);
+	if (!st->blobs[col])
+		return NULL;
+	*len = n;
+	return st->blobs[col];
 }
 
 static bool pg_null(struct tb_stmt *t, int col)
@@ -1063,12 +1134,14 @@ const struct tb_backend tb_backend_pg = {
     .bind_textn = pg_bind_textn,
     .bind_int = pg_bind_int,
     .bind_null = pg_bind_null,
+    .bind_blob = pg_bind_blob,
     .step = pg_step,
     .changes = pg_changes,
     .text = pg_text,
     .len = pg_len,
     .int64 = pg_int,
     .null = pg_null,
+    .blob = pg_blob,
     .done = pg_done,
     .errmsg = pg_errmsg,
     .fts_put = pg_fts_put,

@@ -316,6 +316,18 @@ static tb_rc sq_bind_null(struct tb_stmt *t, int i)
 	return map_rc(DB(t->db), sqlite3_bind_null(ST(t)->s, i));
 }
 
+static tb_rc sq_bind_blob(struct tb_stmt *t, int i, const void *data, size_t n)
+{
+	struct sq_stmt *st = ST(t);
+	int rc;
+	if (!data)
+		rc = sqlite3_bind_null(st->s, i);
+	else /* a zero-length blob is not NULL */
+		rc = n ? sqlite3_bind_blob64(st->s, i, data, n, SQLITE_TRANSIENT)
+		       : sqlite3_bind_zeroblob(st->s, i, 0);
+	return map_rc(DB(t->db), rc);
+}
+
 static tb_rc sq_step(struct tb_stmt *t, bool *row)
 {
 	int rc = sqlite3_step(ST(t)->s);
@@ -338,6 +350,17 @@ static const char *sq_text(struct tb_stmt *t, int col)
 static size_t sq_len(struct tb_stmt *t, int col)
 {
 	return (size_t)sqlite3_column_bytes(ST(t)->s, col);
+}
+
+static const void *sq_blob(struct tb_stmt *t, int col, size_t *len)
+{
+	sqlite3_stmt *s = ST(t)->s;
+	*len = 0;
+	if (sqlite3_column_type(s, col) == SQLITE_NULL)
+		return NULL;
+	const void *p = sqlite3_column_blob(s, col); /* NULL for zero bytes */
+	*len = (size_t)sqlite3_column_bytes(s, col);
+	return p ? p : "";
 }
 
 static int64_t sq_int(struct tb_stmt *t, int col)
@@ -676,12 +699,14 @@ const struct tb_backend tb_backend_sqlite = {
     .bind_textn = sq_bind_textn,
     .bind_int = sq_bind_int,
     .bind_null = sq_bind_null,
+    .bind_blob = sq_bind_blob,
     .step = sq_step,
     .changes = sq_changes,
     .text = sq_text,
     .len = sq_len,
     .int64 = sq_int,
     .null = sq_null,
+    .blob = sq_blob,
     .done = sq_done,
     .errmsg = sq_errmsg,
     .fts_put = sq_fts_put,

@@ -33,6 +33,11 @@ bad="$tmp/bad.jsonl"
   echo '{"item":{"catalog_code":"12345","name":"短编码","item_type":"20","service_objects":["1"]}}'
   echo '{"item":{"catalog_code":"999999998000","name":"未知字段","item_type":"20","service_objects":["1"],"colour":"red"}}'
   echo '{"spaceship":{}}'
+  # a guide whose application form has a field longer than forms allow
+  node -e 'const d = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const im = d.implementations.find((i) => i.guide.form && i.guide.form.properties.applicant_name);
+    im.guide.form.properties.applicant_name.maxLength = 9000;
+    console.log(JSON.stringify({implementation: im}));' "$good"
 } >"$bad"
 out=$("$bin" import catalog "$bad" --db "sqlite:$db" 2>&1); rc=$?
 check "a bad import exits non-zero" test $rc -ne 0
@@ -42,6 +47,8 @@ done
 check "the good rows of a bad file are not reported" bash -c "! grep -q '^line [123]:' <<<\"\$1\"" _ "$out"
 check "the USCC error names the field" grep -q '^line 4: uscc:' <<<"$out"
 check "the unknown field is named" grep -q "line 7: colour: unknown field" <<<"$out"
+check "a bad application form is named down to its keyword" \
+  grep -q "^line 9: guide.form.properties.applicant_name.maxLength:" <<<"$out"
 check "nothing of a bad file is imported (items)" test "$(count "$db" items)" = "$items_before"
 check "nothing of a bad file is imported (no new item)" test "$(sqlite3 "$db" "SELECT count(*) FROM items WHERE catalog_code = '999999999000'")" = 0
 
@@ -64,6 +71,22 @@ check "export writes JSON Lines with a format header" grep -q '^{"format":"tongb
 check "an export imports into an empty database" test "$(count "$tmp/copy.db" implementations)" = "$impls_before"
 "$bin" export catalog "$tmp/export2.jsonl" --db "sqlite:$tmp/copy.db"
 check "export -> import -> export gives the same bytes" cmp -s "$tmp/export.jsonl" "$tmp/export2.jsonl"
+# every application form comes back as imported, its field order kept as x-order
+check "export keeps the guides' application forms" node -e '
+  const fs = require("fs"), assert = require("assert");
+  const src = JSON.parse(fs.readFileSync(process.argv[1], "utf8")).implementations;
+  const want = new Map(src.filter((i) => i.guide.form).map((i) => [i.impl_code, i.guide.form]));
+  let seen = 0;
+  for (const line of fs.readFileSync(process.argv[2], "utf8").split("\n")) {
+    if (!line.startsWith("{\"implementation\"")) continue;
+    const im = JSON.parse(line).implementation, w = want.get(im.impl_code);
+    assert.strictEqual(Boolean(im.guide.form), Boolean(w), im.impl_code);
+    if (!w) continue;
+    seen++;
+    assert.deepStrictEqual(im.guide.form, {...w, "x-order": w["x-order"] || Object.keys(w.properties)});
+  }
+  if (seen < 5 || seen !== want.size) throw new Error(`forms: ${seen} of ${want.size}`);
+' "$good" "$tmp/export.jsonl"
 
 # --- gen
 "$bin" gen catalog --items 2000 --seed "$good" --out "$tmp/gen.jsonl"

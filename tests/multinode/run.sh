@@ -117,6 +117,12 @@ p=$(grep -o '[0-9]* passed' "$tmp/api.log" | tail -1 | cut -d' ' -f1)
 f=$(grep -o '[0-9]* failed' "$tmp/api.log" | tail -1 | cut -d' ' -f1)
 passed=$((passed + ${p:-0})) failed=$((failed + ${f:-1}))
 echo "api cases through HAProxy: ${p:-0} passed, ${f:-?} failed"
+# case handling through HAProxy: a case filed on one node moves on the others
+TONGBAN_URL=$ha node --test --test-concurrency=1 tests/cases/ >"$tmp/cases.log" 2>&1
+grep -E '^(not ok|# (pass|fail))' "$tmp/cases.log" | sed 's/^/  /' || true
+p=$(grep -o '^# pass [0-9]*' "$tmp/cases.log" | tail -1 | grep -o '[0-9]*$')
+f=$(grep -o '^# fail [0-9]*' "$tmp/cases.log" | tail -1 | grep -o '[0-9]*$')
+passed=$((passed + ${p:-0})) failed=$((failed + ${f:-1}))
 spread=0
 for i in 1 2 3; do
   n=$(curl -s "${node_url[$i]}/metrics" | awk '/^tongban_http_requests_total/ {s += $2} END {print s + 0}')

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "catalog/catalog.h"
+#include "catalog/form.h"
 
 static const char *const GUIDE =
     "{\"name\": \"普通护照签发\", \"case_type\": \"2\","
@@ -337,6 +338,30 @@ static void test_prefix(void **state)
 	json_decref(g);
 }
 
+/* The optional element "form": absent or null is the default form; a form is checked
+ * by tb_form_check under the guide's path. */
+static void test_form(void **state)
+{
+	(void)state;
+	json_t *g = guide();
+	struct tb_guide_facts f;
+	struct tb_err err = {0};
+	json_object_set_new(g, "form", json_null());
+	assert_int_equal(tb_catalog_check_guide(g, "guide", &f, &err), TB_OK);
+	json_object_set_new(g, "form", tb_form_default());
+	assert_int_equal(tb_catalog_check_guide(g, "guide", &f, &err), TB_OK);
+	json_t *props = json_object_get(json_object_get(g, "form"), "properties");
+	json_object_set_new(json_object_get(props, "statement"), "maxLength", json_integer(9000));
+	assert_int_equal(tb_catalog_check_guide(g, "implementations[3].guide", &f, &err),
+			 TB_EINVAL);
+	assert_string_equal(err.field,
+			    "implementations[3].guide.form.properties.statement.maxLength");
+	json_object_set_new(g, "form", json_string("申请表"));
+	assert_int_equal(tb_catalog_check_guide(g, "guide", &f, &err), TB_EINVAL);
+	assert_string_equal(err.field, "guide.form");
+	json_decref(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -344,6 +369,7 @@ int main(void)
 	    cmocka_unit_test(test_rules),      cmocka_unit_test(test_empty_optional_string),
 	    cmocka_unit_test(test_not_object), cmocka_unit_test(test_limits_other_units),
 	    cmocka_unit_test(test_derived),    cmocka_unit_test(test_prefix),
+	    cmocka_unit_test(test_form),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

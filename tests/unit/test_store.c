@@ -116,7 +116,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_open_and_migrate), cmocka_unit_test(test_fresh_store_applies_all),
 	    cmocka_unit_test(test_statements),	     cmocka_unit_test(test_transactions),
-	    cmocka_unit_test(test_fulltext),	     cmocka_unit_test(test_open_bad_path),
+	    cmocka_unit_test(test_fulltext),	     cmocka_unit_test(test_blobs),
+	    cmocka_unit_test(test_open_bad_path),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

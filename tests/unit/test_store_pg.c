@@ -155,8 +155,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_open_and_migrate), cmocka_unit_test(test_types),
 	    cmocka_unit_test(test_statements),	     cmocka_unit_test(test_transactions),
-	    cmocka_unit_test(test_fulltext),	     cmocka_unit_test(test_lost_connection),
-	    cmocka_unit_test(test_bad_urls),
+	    cmocka_unit_test(test_fulltext),	     cmocka_unit_test(test_blobs),
+	    cmocka_unit_test(test_lost_connection),  cmocka_unit_test(test_bad_urls),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -501,6 +501,14 @@ test('the application form on a phone and in elderly mode: no sideways scroll, n
     assert.ok(over.scrollWidth <= over.clientWidth + 1, `sideways scroll: ${over.offenders.join(', ')}`);
     const axe = await axeSerious(page);
     assert.equal(axe.length, 0, describeViolations(axe));
+    // the draft waits under 我的办件 until it is deleted there
+    const id = new URL(page.url()).pathname.split('/').pop();
+    await visit(page, '/my/cases');
+    const row = page.locator(`[data-test="draft-row"][data-draft="${id}"]`);
+    page.once('dialog', (d) => d.accept());
+    await row.locator('[data-test="draft-delete"]').click();
+    await row.waitFor({ state: 'detached' });
+    assert.equal(await page.evaluate(async (d) => (await fetch(`/api/v1/drafts/${d}`)).status, id), 404);
     await page.context().close();
   }
 });

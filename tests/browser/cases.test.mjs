@@ -379,7 +379,8 @@ test('the correction loop: the clerk lists what is missing, 张三 is notified, 
   await page.locator('[data-test="case-state"]').filter({ hasText: c.state_label || '待受理' }).waitFor();
   // the clerk sees the corrected files with the case
   await cp.reload();
-  assert.ok(await cp.locator('[data-test="file-preview"]').count() >= 2);
+  await cp.locator('[data-test="file-preview"]').filter({ hasText: '照片.png' }).waitFor();
+  await cp.locator('[data-test="file-preview"]').filter({ hasText: '申请材料.pdf' }).first().waitFor();
   for (const p of [page, cp]) await p.context().close();
 });
 
@@ -491,12 +492,16 @@ test('一窗通办: a clerk takes a walk-in application at the window, prints th
   await cp.context().close();
 });
 
-test('the application form on a phone and in elderly mode: no sideways scroll, no serious axe findings', async () => {
-  for (const opts of [{ viewport: PHONE, isMobile: true }, { prefs: { elderly: true } }]) {
+test('the application form on a phone, in elderly mode and in zh-HK: no sideways scroll, no serious axe findings', async () => {
+  for (const opts of [{ viewport: PHONE, isMobile: true }, { prefs: { elderly: true } }, { prefs: { locale: 'zh-HK' } }]) {
     const page = await citizenPage(opts);
     await visit(page, `/apply/${IMPL}`);
     await page.waitForURL((u) => /^\/drafts\/\d+$/.test(u.pathname));
     await page.locator('[data-test="material"]').first().waitFor();
+    if (opts.prefs && opts.prefs.locale === 'zh-HK') {
+      await page.locator('#h-mats').filter({ hasText: '申請材料' }).waitFor();
+      await page.locator('[data-test="submit"]').filter({ hasText: '提交申請' }).waitFor();
+    }
     const over = await horizontalOverflow(page);
     assert.ok(over.scrollWidth <= over.clientWidth + 1, `sideways scroll: ${over.offenders.join(', ')}`);
     const axe = await axeSerious(page);
@@ -504,6 +509,7 @@ test('the application form on a phone and in elderly mode: no sideways scroll, n
     // the draft waits under 我的办件 until it is deleted there
     const id = new URL(page.url()).pathname.split('/').pop();
     await visit(page, '/my/cases');
+    await page.locator('.page-title').filter({ hasText: opts.prefs && opts.prefs.locale === 'zh-HK' ? '我的辦件' : '我的办件' }).waitFor();
     const row = page.locator(`[data-test="draft-row"][data-draft="${id}"]`);
     page.once('dialog', (d) => d.accept());
     await row.locator('[data-test="draft-delete"]').click();

@@ -3,6 +3,7 @@
 // pages share.
 import { reactive } from 'vue';
 import { get, post, patch, put, del, upload } from './api.js';
+import { z } from './zh.js';
 
 const enc = encodeURIComponent;
 
@@ -50,14 +51,14 @@ export function stateTag(state) {
     default: return 'primary';
   }
 }
-export const stateLabel = (c) => (c && (c.state_label || STATE_LABELS[c.state])) || (c && c.state) || '';
+export const stateLabel = (c) => z((c && (c.state_label || STATE_LABELS[c.state])) || (c && c.state) || '');
 
 export const ACTION_LABELS = {
   accept: '受理', not_accept: '不予受理', request_correction: '一次性告知补正', respond: '提交补正', withdraw: '撤回申请',
   start_review: '开始审查', grant: '准予许可', refuse: '不予许可', grant_on_spot: '当场办结', complete: '办结送达',
   start_procedure: '启动特别程序', end_procedure: '结束特别程序', request_extension: '申请延长期限', approve_extension: '批准延长期限',
 };
-export const actionLabel = (a) => ACTION_LABELS[a] || a;
+export const actionLabel = (a) => z(ACTION_LABELS[a] || a);
 /** Actions that need no more than a confirmation. */
 export const DANGER_ACTIONS = new Set(['not_accept', 'refuse', 'withdraw']);
 
@@ -80,12 +81,12 @@ export function fmtSize(n) {
 /** "剩余 3 个工作日" / "已超期 2 个工作日" / "已暂停" for a deadline (or a list row). */
 export function remainingText(d) {
   if (!d) return '';
-  if (d.paused) return '已暂停';
-  const unit = d.unit === 'natural_day' ? '天' : '个工作日';
+  if (d.paused) return z('已暂停');
+  const unit = z(d.unit === 'natural_day' ? '天' : '个工作日');
   const n = Number(d.remaining);
-  if (d.overdue || n < 0) return `已超期${Number.isFinite(n) && n < 0 ? ` ${-n} ${unit}` : ''}`;
+  if (d.overdue || n < 0) return Number.isFinite(n) && n < 0 ? z('已超期 {n} {unit}', { n: -n, unit }) : z('已超期');
   if (!Number.isFinite(n)) return '';
-  return `剩余 ${n} ${unit}`;
+  return z('剩余 {n} {unit}', { n, unit });
 }
 
 /** The first message of a problem's errors for each field: {"form.name": "必填"}. */
@@ -97,10 +98,10 @@ export function errorsByField(problem) {
   return out;
 }
 
-export function problemText(e, fallback = '操作失败，请稍后再试') {
+export function problemText(e, fallback = z('操作失败，请稍后再试')) {
   const p = e && e.problem;
   if (p && Array.isArray(p.errors) && p.errors.length && !p.detail) return p.errors.map((x) => x.message).join('；');
-  return (p && (p.detail || p.title)) || (e && e.status === 413 ? '文件超过 20 MB' : '') || fallback;
+  return (p && (p.detail || p.title)) || (e && e.status === 413 ? z('文件超过 20 MB') : '') || fallback;
 }
 
 /** The header's unread count of 站内信 (messages), refreshed by the pages that change it. */

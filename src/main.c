@@ -31,7 +31,7 @@
 struct config {
 	const char *listen, *db, *web, *access_log, *seed, *out, *public_url;
 	const char *key_file, *id_registry, *name, *id_number, *phone;
-	long threads, max_body, items, session_ttl, session_idle, jobs_tick;
+	long threads, max_body, items, session_ttl, session_idle, jobs_tick, near_due;
 	bool cookie_secure, trust_proxy;
 	double grace;
 	bool jobs;
@@ -77,6 +77,8 @@ static const char usage[] =
     "                        row in the database), default on; off: heartbeat only\n"
     "  --jobs-tick SECONDS   [TONGBAN_JOBS_TICK] scheduler period, the same on every node,\n"
     "                        default 5\n"
+    "  --near-due PERCENT    [TONGBAN_NEAR_DUE] a case is near due when at most this share\n"
+    "                        of its time limit remains, default 20\n"
     "  --seed FILE           seed catalogue for gen (default data/demo/catalog.json)\n"
     "  --items N             number of implementations for gen\n";
 
@@ -144,9 +146,11 @@ static int parse(int argc, char **argv, struct config *cfg, char **args, int *na
 	if (parse_long(env_or("TONGBAN_GRACE", "10"), 0, 3600, &grace))
 		cfg->grace = (double)grace;
 	if (!parse_onoff(env_or("TONGBAN_JOBS", "on"), &cfg->jobs) ||
-	    !parse_long(env_or("TONGBAN_JOBS_TICK", "5"), 1, 3600, &cfg->jobs_tick)) {
-		fprintf(stderr, "tongban: TONGBAN_JOBS must be on or off and TONGBAN_JOBS_TICK "
-				"a number of seconds from 1 to 3600\n");
+	    !parse_long(env_or("TONGBAN_JOBS_TICK", "5"), 1, 3600, &cfg->jobs_tick) ||
+	    !parse_long(env_or("TONGBAN_NEAR_DUE", "20"), 1, 99, &cfg->near_due)) {
+		fprintf(stderr, "tongban: TONGBAN_JOBS must be on or off, TONGBAN_JOBS_TICK "
+				"a number of seconds from 1 to 3600 and TONGBAN_NEAR_DUE a "
+				"percentage from 1 to 99\n");
 		return -1;
 	}
 	*nargs = 0;
@@ -224,6 +228,8 @@ static int parse(int argc, char **argv, struct config *cfg, char **args, int *na
 			;
 		else if (!strcmp(name, "--jobs-tick") && parse_long(val, 1, 3600, &n))
 			cfg->jobs_tick = n;
+		else if (!strcmp(name, "--near-due") && parse_long(val, 1, 99, &n))
+			cfg->near_due = n;
 		else {
 			fprintf(stderr, "tongban: unknown option or bad value: %s %s\n", name, val);
 			return -1;
@@ -265,6 +271,8 @@ static int identity_init(const struct config *cfg)
 		fprintf(stderr, "tongban: identity: %s\n", err.msg);
 		return 1;
 	}
+	struct tb_cases_config cc = {.near_percent = (int)cfg->near_due, .min_assurance_online = 2};
+	tb_cases_configure(&cc);
 	return 0;
 }
 

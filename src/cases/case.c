@@ -97,34 +97,44 @@ static void impl_limit(const struct cs_impl *m, const char *which, int *value, c
 
 /* ---- pieces of the JSON answers ---- */
 
-static tb_rc files_json(struct tb_db *db, int64_t case_id, json_t **out)
+/* The rows of a query over one case as a JSON array, one object a row. */
+static tb_rc rows_json(struct tb_db *db, const char *sql, int64_t case_id,
+		       json_t *(*row)(struct tb_stmt *st), json_t **out)
 {
 	struct tb_stmt *st;
-	bool row;
-	tb_rc rc = tb_db_prepare(db,
-				 "SELECT id, material_seq, purpose, file_name, mime, size, sha256, "
-				 "uploaded_at FROM case_files WHERE case_id = ? AND removed_at IS "
-				 "NULL ORDER BY id",
-				 &st);
+	bool more;
+	tb_rc rc = tb_db_prepare(db, sql, &st);
 	if (rc)
 		return rc;
 	tb_stmt_bind_int(st, 1, case_id);
 	json_t *a = json_array();
-	while (!(rc = tb_stmt_step(st, &row)) && row)
-		json_array_append_new(
-		    a,
-		    json_pack("{s:I,s:o,s:s,s:s,s:s,s:I,s:s,s:s}", "id",
-			      (json_int_t)tb_stmt_int(st, 0), "material_seq",
-			      tb_stmt_null(st, 1) ? json_null() : json_integer(tb_stmt_int(st, 1)),
-			      "purpose", tb_stmt_text(st, 2), "file_name", tb_stmt_text(st, 3),
-			      "mime", tb_stmt_text(st, 4), "size", (json_int_t)tb_stmt_int(st, 5),
-			      "sha256", tb_stmt_text(st, 6), "uploaded_at", tb_stmt_text(st, 7)));
+	while (!(rc = tb_stmt_step(st, &more)) && more)
+		json_array_append_new(a, row(st));
 	tb_stmt_done(st);
 	if (rc)
 		json_decref(a);
 	else
 		*out = a;
 	return rc;
+}
+
+static json_t *files_row(struct tb_stmt *st)
+{
+	return json_pack("{s:I,s:o,s:s,s:s,s:s,s:I,s:s,s:s}", "id", (json_int_t)tb_stmt_int(st, 0),
+			 "material_seq",
+			 tb_stmt_null(st, 1) ? json_null() : json_integer(tb_stmt_int(st, 1)),
+			 "purpose", tb_stmt_text(st, 2), "file_name", tb_stmt_text(st, 3), "mime",
+			 tb_stmt_text(st, 4), "size", (json_int_t)tb_stmt_int(st, 5), "sha256",
+			 tb_stmt_text(st, 6), "uploaded_at", tb_stmt_text(st, 7));
+}
+
+static tb_rc files_json(struct tb_db *db, int64_t case_id, json_t **out)
+{
+	return rows_json(db,
+			 "SELECT id, material_seq, purpose, file_name, mime, size, sha256, "
+			 "uploaded_at FROM case_files WHERE case_id = ? AND removed_at IS "
+			 "NULL ORDER BY id",
+			 case_id, files_row, out);
 }
 
 static tb_rc deferrals_json(struct tb_db *db, int64_t case_id, json_t **out)
@@ -918,61 +928,36 @@ static tb_rc timeline_json(struct tb_db *db, int64_t case_id, const struct tb_wo
 	return rc;
 }
 
+static json_t *procedures_row(struct tb_stmt *st)
+{
+	return json_pack("{s:I,s:s,s:s,s:o,s:o}", "id", (json_int_t)tb_stmt_int(st, 0), "kind",
+			 tb_stmt_text(st, 1), "reason", tb_stmt_text(st, 2), "start",
+			 cs_date_json((tb_date)tb_stmt_int(st, 3)), "end",
+			 cs_date_json(tb_stmt_null(st, 4) ? 0 : (tb_date)tb_stmt_int(st, 4)));
+}
+
 static tb_rc procedures_json(struct tb_db *db, int64_t case_id, json_t **out)
 {
-	struct tb_stmt *st;
-	bool row;
-	tb_rc rc =
-	    tb_db_prepare(db,
-			  "SELECT id, kind, reason, start_date, end_date FROM case_procedures "
-			  "WHERE case_id = ? ORDER BY id",
-			  &st);
-	if (rc)
-		return rc;
-	tb_stmt_bind_int(st, 1, case_id);
-	json_t *a = json_array();
-	while (!(rc = tb_stmt_step(st, &row)) && row)
-		json_array_append_new(
-		    a,
-		    json_pack("{s:I,s:s,s:s,s:o,s:o}", "id", (json_int_t)tb_stmt_int(st, 0), "kind",
-			      tb_stmt_text(st, 1), "reason", tb_stmt_text(st, 2), "start",
-			      cs_date_json((tb_date)tb_stmt_int(st, 3)), "end",
-			      cs_date_json(tb_stmt_null(st, 4) ? 0 : (tb_date)tb_stmt_int(st, 4))));
-	tb_stmt_done(st);
-	if (!rc) {
-		*out = a;
-		return TB_OK;
-	}
-	json_decref(a);
-	return rc;
+	return rows_json(db,
+			 "SELECT id, kind, reason, start_date, end_date FROM case_procedures "
+			 "WHERE case_id = ? ORDER BY id",
+			 case_id, procedures_row, out);
+}
+
+static json_t *extensions_row(struct tb_stmt *st)
+{
+	return json_pack("{s:I,s:I,s:s,s:s,s:o}", "id", (json_int_t)tb_stmt_int(st, 0), "days",
+			 (json_int_t)tb_stmt_int(st, 1), "reason", tb_stmt_text(st, 2),
+			 "requested_at", tb_stmt_text(st, 3), "approved_at",
+			 tb_stmt_null(st, 4) ? json_null() : json_string(tb_stmt_text(st, 4)));
 }
 
 static tb_rc extensions_json(struct tb_db *db, int64_t case_id, json_t **out)
 {
-	struct tb_stmt *st;
-	bool row;
-	tb_rc rc = tb_db_prepare(db,
-				 "SELECT id, days, reason, requested_at, approved_at FROM "
-				 "case_extensions WHERE case_id = ? ORDER BY id",
-				 &st);
-	if (rc)
-		return rc;
-	tb_stmt_bind_int(st, 1, case_id);
-	json_t *a = json_array();
-	while (!(rc = tb_stmt_step(st, &row)) && row)
-		json_array_append_new(
-		    a, json_pack(
-			   "{s:I,s:I,s:s,s:s,s:o}", "id", (json_int_t)tb_stmt_int(st, 0), "days",
-			   (json_int_t)tb_stmt_int(st, 1), "reason", tb_stmt_text(st, 2),
-			   "requested_at", tb_stmt_text(st, 3), "approved_at",
-			   tb_stmt_null(st, 4) ? json_null() : json_string(tb_stmt_text(st, 4))));
-	tb_stmt_done(st);
-	if (!rc) {
-		*out = a;
-		return TB_OK;
-	}
-	json_decref(a);
-	return rc;
+	return rows_json(db,
+			 "SELECT id, days, reason, requested_at, approved_at FROM "
+			 "case_extensions WHERE case_id = ? ORDER BY id",
+			 case_id, extensions_row, out);
 }
 
 /* The open correction request's items: those of the last request_correction when the
@@ -1018,6 +1003,29 @@ static tb_rc staff_name(struct tb_db *db, int64_t id, json_t **out)
 	return rc;
 }
 
+/* Personal data in a form (x-sensitive, ID numbers, phones) as anyone but the
+ * applicant sees it: masked like the rest of the platform (base/mask.h). */
+static void mask_form(json_t *schema, json_t *form)
+{
+	const char **names = tb_form_sensitive_fields(schema);
+	for (size_t i = 0; names && names[i]; i++) {
+		const char *v = json_string_value(json_object_get(form, names[i]));
+		if (!v)
+			continue;
+		json_t *prop = json_object_get(json_object_get(schema, "properties"), names[i]);
+		const char *format = json_string_value(json_object_get(prop, "format"));
+		char m[256];
+		if (format && !strcmp(format, "id_number"))
+			tb_mask_id_number(v, m, sizeof(m));
+		else if (format && !strcmp(format, "phone"))
+			tb_mask_phone(v, m, sizeof(m));
+		else
+			tb_mask_name(v, m, sizeof(m));
+		json_object_set_new(form, names[i], json_string(m));
+	}
+	free(names);
+}
+
 static tb_rc case_json(struct tb_db *db, const struct tb_principal *p, enum cs_access access,
 		       const struct cs_case *c, json_t **out, struct tb_err *err)
 {
@@ -1054,6 +1062,8 @@ static tb_rc case_json(struct tb_db *db, const struct tb_principal *p, enum cs_a
 		impl_release(&m);
 		return rc;
 	}
+	if (access != CS_APPLICANT)
+		mask_form(m.form, form);
 	int si = tb_workflow_state(&wf, c->state);
 	const struct tb_wf_state *ws = si >= 0 ? &wf.states[si] : NULL;
 	struct tb_deadline dl;

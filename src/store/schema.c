@@ -470,7 +470,9 @@ const struct tb_migration tb_migrations[] = {
      "  body TEXT NOT NULL,\n"
      "  created_at TEXT NOT NULL,\n"
      "  read_at TEXT);\n"
-     "CREATE INDEX notifications_user ON notifications(user_id, id)"},
+     "CREATE INDEX notifications_user ON notifications(user_id, id);\n"
+     /* what happened to a case is never rewritten: the database refuses it */
+     "@append_only case_transitions"},
 };
 
 const size_t tb_migrations_count = sizeof(tb_migrations) / sizeof(tb_migrations[0]);

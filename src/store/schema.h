@@ -1,6 +1,8 @@
 /* schema.h: the numbered migrations, written once for both backends.
  * A line `@fulltext NAME(field, ...)` declares a full-text index that the backend
- * creates in its own way (SQLite: FTS5 with the tb_bigram tokenizer). */
+ * creates in its own way (SQLite: FTS5 with the tb_bigram tokenizer). A line
+ * `@append_only NAME` makes the database refuse UPDATE and DELETE on that table
+ * (triggers on both backends). */
 #ifndef TB_STORE_SCHEMA_H
 #define TB_STORE_SCHEMA_H
 

@@ -677,6 +677,21 @@ static tb_rc pg_exec_script(struct tb_db *d, const char *script, struct tb_err *
 				      ", tsv tsvector NOT NULL);\n"
 				      "CREATE INDEX %s_tsv ON %s USING GIN (tsv)",
 				      name, name);
+		} else if (!strncmp(stmt, "@append_only ", 13)) {
+			/* rows are added, never changed or removed: refused by the database */
+			char name[64];
+			if (sscanf(stmt + 13, "%63[a-z_]", name) != 1) {
+				free(stmt);
+				rc = tb_fail(err, TB_EINTERNAL, "", "bad @append_only line");
+				break;
+			}
+			tb_buf_printf(&sql,
+				      "CREATE OR REPLACE FUNCTION tb_append_only() RETURNS trigger "
+				      "LANGUAGE plpgsql AS $f$ BEGIN RAISE EXCEPTION '%% is "
+				      "append-only', TG_TABLE_NAME; END $f$;\n"
+				      "CREATE TRIGGER %s_append_only BEFORE UPDATE OR DELETE ON %s "
+				      "FOR EACH ROW EXECUTE FUNCTION tb_append_only()",
+				      name, name);
 		} else {
 			translate_ddl(stmt, &sql);
 		}

@@ -378,7 +378,8 @@ static bool sq_null(struct tb_stmt *t, int col)
 static tb_rc sq_exec_script(struct tb_db *d, const char *script, struct tb_err *err)
 {
 	struct sq_db *db = DB(d);
-	/* Split on ";\n"; turn `@fulltext name(a, b)` into an FTS5 table. */
+	/* Split on ";\n"; turn `@fulltext name(a, b)` into an FTS5 table and
+	 * `@append_only name` into triggers that refuse UPDATE and DELETE. */
 	const char *p = script;
 	while (*p) {
 		const char *end = strstr(p, ";\n");
@@ -397,6 +398,19 @@ static tb_rc sq_exec_script(struct tb_db *d, const char *script, struct tb_err *
 			snprintf(buf, sizeof(buf),
 				 "CREATE VIRTUAL TABLE %s USING fts5(%s, tokenize='tb_bigram')",
 				 name, fields);
+			sql = buf;
+		} else if (!strncmp(stmt, "@append_only ", 13)) {
+			char name[64];
+			if (sscanf(stmt + 13, "%63[a-z_]", name) != 1) {
+				free(stmt);
+				return tb_fail(err, TB_EINTERNAL, "", "bad @append_only line");
+			}
+			snprintf(buf, sizeof(buf),
+				 "CREATE TRIGGER %s_no_update BEFORE UPDATE ON %s BEGIN SELECT "
+				 "RAISE(ABORT, '%s is append-only'); END; CREATE TRIGGER "
+				 "%s_no_delete BEFORE DELETE ON %s BEGIN SELECT RAISE(ABORT, "
+				 "'%s is append-only'); END",
+				 name, name, name, name, name, name);
 			sql = buf;
 		}
 		char *msg = NULL;

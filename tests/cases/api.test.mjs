@@ -172,6 +172,8 @@ test('accept, review, special procedure, extension, decision and electronic deli
   const seen = await api('GET', `/cases/${no}`, { token: clerk.token });
   assert.equal(seen.status, 200);
   assert.match(seen.body.applicant.id_number, /^4401\*+1235$/, 'staff see the number masked');
+  assert.ok(!JSON.stringify(seen.body).includes(ZHANG.id_number), 'nor in the form');
+  assert.ok(!JSON.stringify(seen.body).includes(ZHANG.phone), 'the phone neither');
   assert.deepEqual(seen.body.actions.sort(), ['accept', 'not_accept', 'request_correction'].sort());
   // not allowed from this state: 409 with what is allowed
   const early = await act(approver.token, no, { action: 'grant' });

@@ -276,3 +276,28 @@ static void test_escalation(void **state)
 	assert_true(json_is_true(json_object_get(c, "escalated")));
 	json_decref(c);
 }
+
+/* What happened to a case is never rewritten: the database itself refuses. */
+static void test_transitions_append_only(void **state)
+{
+	struct fixture *f = *state;
+	struct people pp;
+	seed(f, &pp);
+	char no[24];
+	apply(f, &pp, "k-immutable", true, no);
+	struct tb_stmt *st;
+	const char *const sql[] = {"UPDATE case_transitions SET comment = 'rewritten'",
+				   "DELETE FROM case_transitions"};
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(tb_db_begin(f->db, true), TB_OK);
+		assert_int_equal(tb_db_prepare(f->db, sql[i], &st), TB_OK);
+		assert_int_not_equal(tb_stmt_exec(st, NULL), TB_OK);
+		tb_stmt_done(st);
+		tb_db_rollback(f->db);
+	}
+	assert_int_equal(count(f->db,
+			       "SELECT COUNT(*) FROM case_transitions WHERE comment <> "
+			       "'rewritten'",
+			       NULL),
+			 1);
+}

@@ -76,6 +76,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_deferral, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_escalation, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_transitions_append_only, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -331,8 +331,12 @@ test('张三 applies online with uploads; a clerk accepts; an approver reviews, 
   c = await waitState(completer, caseNo, 'completed');
   assert.equal(c.decision, 'granted');
 
-  // 张三 sees 已办结 and downloads the result
+  // 张三 sees 已办结 (the list follows the header's switch) and downloads the result
   await visit(page, '/my/cases');
+  await page.locator('#acting-select').selectOption('');
+  await page.locator('[data-test="acting-name"]').waitFor({ state: 'detached' });
+  await page.locator(`[data-test="case-row"][data-case="${caseNo}"]`).waitFor({ state: 'detached' });
+  await page.locator('#acting-select').selectOption(ZHANGSAN.uscc);
   const row = page.locator(`[data-test="case-row"][data-case="${caseNo}"]`);
   await row.locator('[data-test="case-state"]').filter({ hasText: '已办结' }).waitFor();
   axe = await axeSerious(page);

@@ -462,6 +462,9 @@ test('一窗通办: a clerk takes a walk-in application at the window, prints th
   await cp.locator('[data-test="window-start"]').click();
   await cp.waitForURL((u) => /^\d+$/.test(u.searchParams.get('draft') || ''));
   await cp.locator('[data-test="draft-form"]').waitFor();
+  await cp.locator('[data-test="window-draft-meta"]').filter({ hasText: walkIn.name }).waitFor();
+  const axe = await axeSerious(cp);
+  assert.equal(axe.length, 0, describeViolations(axe));
   // the applicant's fields are prefilled with what the clerk entered
   const name = cp.locator('#f-applicant_name');
   if (await name.count()) assert.equal(await name.inputValue(), walkIn.name);

@@ -7,7 +7,10 @@
 #   4. import rate of a generated catalogue (BENCH_ITEMS implementations, default 500000);
 #   5. search latency at that size against a LIKE scan of the same data;
 #   6. logins/s (Argon2id) against bare libsodium verification (bench/login.sh);
-#   7. OIDC token endpoint against node's oidc-provider, same grant (bench/oidc.sh).
+#   7. OIDC token endpoint against node's oidc-provider, same grant (bench/oidc.sh);
+#   8. case handling (bench/cases.sh): one-request submissions with three 100 KiB files
+#      against bare SQLite writing the same rows, workflow transitions/s, and the
+#      workbench queues' latency at 1,000,000 cases (BENCH_CASES).
 # Loopback only; every load is bounded in time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -114,6 +117,9 @@ oidc_out=$(bench/oidc.sh)
 echo "$oidc_out"
 oidc_row=$(tail -1 <<<"$oidc_out")
 
+echo "== case handling (bench/cases.sh)"
+cases_rows=$(bench/cases.sh "$b" "$work" "$DUR")
+
 echo
 echo "| benchmark | tongban | reference | ratio |"
 echo "| --- | ---: | ---: | ---: |"
@@ -127,6 +133,7 @@ printf '| writes on SQLite, 1 row/transaction, %s clients, rows/s | %.0f | tongb
 printf '| catalogue import, rows/s | %s | | |\n' "$import_rate"
 echo "$login_row"
 echo "$oidc_row"
+echo "$cases_rows"
 echo
 echo "$search_table"
 echo

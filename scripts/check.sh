@@ -22,7 +22,7 @@ count() { # count NAME LOG: add the suite's own pass/fail figures
       p=$(grep -o '[0-9]* passed' "$log" | tail -1 | cut -d' ' -f1); f=$(grep -o '[0-9]* failed' "$log" | tail -1 | cut -d' ' -f1)
       p=$(( ${p:-0} + $(grep -o '^# pass [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || echo 0) ))
       f=$(( ${f:-0} + $(grep -o '^# fail [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || echo 0) )) ;;
-    cli*|multinode|patroni)  p=$(grep -o '[0-9]* passed' "$log" | tail -1 | cut -d' ' -f1); f=$(grep -o '[0-9]* failed' "$log" | tail -1 | cut -d' ' -f1) ;;
+    cli*|multinode|patroni|durability*)  p=$(grep -o '[0-9]* passed' "$log" | tail -1 | cut -d' ' -f1); f=$(grep -o '[0-9]* failed' "$log" | tail -1 | cut -d' ' -f1) ;;
     browser*|oidc*) p=$(grep -o '^# pass [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$'); f=$(grep -o '^# fail [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$') ;;
   esac
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); suite_failed=${f:-0}
@@ -152,6 +152,16 @@ browser_pg() {
   return $rc
 }
 suite browser-pg browser_pg
+# Submissions survive a SIGKILL of the server under load (tests/cases/durability.sh):
+# every case answered 201 is there whole after a restart on the same database, and a
+# retried request in flight at the kill makes one case. SQLite, then PostgreSQL.
+suite durability tests/cases/durability.sh build
+durability_pg() {
+  [ -f "$tmp/pg/port" ] || pg_start "$tmp/pg" || { echo "cannot start PostgreSQL"; return 1; }
+  local db; db=$(pg_createdb "$tmp/pg" durability) || return 1
+  tests/cases/durability.sh build "$db"
+}
+suite durability-pg durability_pg
 suite cli-pg tests/cli/pg.sh build
 # Three nodes on one PostgreSQL behind HAProxy (deploy/haproxy.cfg), on loopback: the API
 # cases through HAProxy, writes seen at once by the other nodes, a node stopped under

@@ -723,9 +723,14 @@ tb_rc tb_cases_queue(struct tb_db *db, const struct tb_principal *p, const char 
 		}
 	}
 	tb_date today = cs_today();
-	const char *order = !strcmp(queue, "completed") || !strcmp(queue, "all")
-				? "id DESC"
-				: "queue_due IS NULL, queue_due, id";
+	/* near due, overdue and mine hold only cases with a due day: ordered by it alone,
+	 * they read off an index (migration 6); a state's queue keeps the cases without
+	 * one last */
+	const char *order =
+	    !strcmp(queue, "completed") || !strcmp(queue, "all") ? "id DESC"
+	    : !strcmp(queue, "near_due") || !strcmp(queue, "overdue") || !strcmp(queue, "mine")
+		? "queue_due, id"
+		: "queue_due IS NULL, queue_due, id";
 	struct tb_buf sql;
 	tb_buf_init(&sql, 0);
 	tb_buf_printf(&sql, "SELECT %s FROM cases WHERE %s AND %s%s ORDER BY %s LIMIT ? OFFSET ?",
@@ -908,12 +913,13 @@ tb_rc tb_cases_escalate(struct tb_db *db, int64_t slot, const struct tb_job_ctx 
 		tb_log(TB_LOG_INFO, "cases", "escalated %zu overdue cases", n);
 	/* near due: once per case, to whoever holds it */
 	n = 0;
-	if (!rc &&
-	    !(rc = tb_db_prepare(db,
-				 "SELECT id, case_no, item_name, assignee FROM cases WHERE "
-				 "queue_warn <= ? AND queue_due >= ? AND paused = 0 AND "
-				 "near_notified = 0 AND assignee IS NOT NULL ORDER BY id LIMIT 200",
-				 &st))) {
+	if (!rc && !(rc = tb_db_prepare(
+			 db,
+			 "SELECT id, case_no, item_name, assignee FROM cases WHERE "
+			 "queue_warn <= ? AND queue_due >= ? AND paused = 0 AND "
+			 "near_notified = 0 AND assignee IS NOT NULL ORDER BY queue_due, id "
+			 "LIMIT 200",
+			 &st))) {
 		tb_stmt_bind_int(st, 1, today);
 		tb_stmt_bind_int(st, 2, today);
 		while (!(rc = tb_stmt_step(st, &row)) && row && n < 200) {

@@ -473,6 +473,26 @@ const struct tb_migration tb_migrations[] = {
      "CREATE INDEX notifications_user ON notifications(user_id, id);\n"
      /* what happened to a case is never rewritten: the database refuses it */
      "@append_only case_transitions"},
+    /* 6 workbench queues at a million cases (bench/cases.sh): each queue is read off
+     * one index in its order (by due day, then id) and counted from the index alone,
+     * with the columns the jurisdiction and queue conditions test (state, paused,
+     * queue_warn, region) in it: a state's queue by (department, state, no due day
+     * last, due day, id); near due and overdue by (department, due day, id); mine by
+     * (assignee, due day, id). cases_queue is the first one's prefix. The minute's
+     * escalation job (in the scheduler's write transaction) finds the overdue cases not
+     * yet escalated and the near-due ones not yet notified in partial indexes of just
+     * those instead of scanning every case (0.4 s at a million cases, every minute). */
+    {6, "workbench queue indexes",
+     "CREATE INDEX cases_wb_state ON cases(department, state, (queue_due IS NULL), queue_due, "
+     "id, region);\n"
+     "CREATE INDEX cases_wb_due ON cases(department, queue_due, id, state, paused, queue_warn, "
+     "region);\n"
+     "CREATE INDEX cases_wb_mine ON cases(assignee, queue_due, id, state, department, region);\n"
+     "CREATE INDEX cases_escalate ON cases(queue_due, id) WHERE escalated_at IS NULL AND "
+     "paused = 0 AND state <> 'draft';\n"
+     "CREATE INDEX cases_near ON cases(queue_due, id, queue_warn) WHERE near_notified = 0 AND "
+     "assignee IS NOT NULL AND paused = 0;\n"
+     "DROP INDEX cases_queue"},
 };
 
 const size_t tb_migrations_count = sizeof(tb_migrations) / sizeof(tb_migrations[0]);

@@ -83,6 +83,8 @@ browser_tests() {
 browser_run() {
   local db="sqlite:$tmp/browser.db" log="$tmp/browser-server.log"
   build/tongban import catalog "$catalog" --db "$db" >/dev/null || return 1
+  # the demo people: the case-handling tests apply as 张三 (an L2 person)
+  build/tongban import people data/demo/people.json --db "$db" >/dev/null || return 1
   bootstrap_admin build/tongban "$db" || return 1
   start_server build/tongban "$db" "$log" || return 1
   local rc=0
@@ -140,6 +142,8 @@ browser_pg() {
   local db log="$tmp/browser-pg-server.log"
   db=$(pg_createdb "$tmp/pg" browser) || return 1
   build/tongban import catalog "$catalog" --db "$db" >/dev/null || return 1
+  # the demo people: the case-handling tests apply as 张三 (an L2 person)
+  build/tongban import people data/demo/people.json --db "$db" >/dev/null || return 1
   bootstrap_admin build/tongban "$db" || return 1
   start_server build/tongban "$db" "$log" || return 1
   local rc=0

@@ -35,14 +35,15 @@ export function onUnauthorized(fn) { unauthorized = fn; }
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-async function once(method, path, { params, body, signal } = {}) {
-  const headers = { Accept: 'application/json', 'Accept-Language': prefs.locale };
+async function once(method, path, { params, body, form, signal, headers: extra } = {}) {
+  const headers = { Accept: 'application/json', 'Accept-Language': prefs.locale, ...(extra || {}) };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (UNSAFE.has(method) && csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  // a FormData body (uploads) sets its own multipart Content-Type with the boundary
   const res = await fetch(`/api/v1${path}${qs(params)}`, {
     method,
     headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: form !== undefined ? form : body === undefined ? undefined : JSON.stringify(body),
     credentials: 'same-origin', // the HttpOnly session cookie
     signal,
   });
@@ -80,6 +81,15 @@ export const post = (path, body, opts) => request('POST', path, { ...opts, body 
 export const patch = (path, body, opts) => request('PATCH', path, { ...opts, body });
 export const put = (path, body, opts) => request('PUT', path, { ...opts, body });
 export const del = (path, opts) => request('DELETE', path, opts);
+/** A multipart upload: `fields` is an object of text parts and File/Blob parts. */
+export function upload(path, fields, opts = {}) {
+  const form = new FormData();
+  for (const [k, v] of Object.entries(fields)) {
+    if (v === undefined || v === null) continue;
+    if (v instanceof Blob) form.append(k, v, v.name || k); else form.append(k, String(v));
+  }
+  return request('POST', path, { ...opts, form });
+}
 
 export const api = {
   regions: (parent, opts) => get('/regions', parent ? { parent } : {}, opts),

@@ -1,7 +1,7 @@
 import { createApp } from 'vue';
 import {
-  ElButton, ElInput, ElCheckbox, ElConfigProvider, ElDialog, ElDrawer, ElPagination,
-  ElSkeleton, ElTabPane, ElTabs,
+  ElBadge, ElButton, ElInput, ElCheckbox, ElConfigProvider, ElDialog, ElDrawer, ElPagination,
+  ElSkeleton, ElTabPane, ElTabs, ElTable, ElTableColumn, ElTag, ElTimeline, ElTimelineItem,
 } from 'element-plus';
 import 'element-plus/dist/index.css';
 import './style.css';
@@ -14,8 +14,8 @@ installPrefs();
 loadSession();
 
 const app = createApp(App);
-for (const c of [ElButton, ElInput, ElCheckbox, ElConfigProvider, ElDialog, ElDrawer,
-  ElPagination, ElSkeleton, ElTabPane, ElTabs]) {
+for (const c of [ElBadge, ElButton, ElInput, ElCheckbox, ElConfigProvider, ElDialog, ElDrawer,
+  ElPagination, ElSkeleton, ElTabPane, ElTabs, ElTable, ElTableColumn, ElTag, ElTimeline, ElTimelineItem]) {
   app.use(c);
 }
 app.use(router);

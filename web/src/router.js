@@ -13,6 +13,15 @@ export const router = createRouter({
     { path: '/register', name: 'register', component: () => import('./views/RegisterView.vue') },
     { path: '/account', name: 'account', component: () => import('./views/AccountView.vue'), meta: { auth: true } },
     { path: '/consent', name: 'consent', component: () => import('./views/ConsentView.vue'), meta: { auth: true } },
+    { path: '/apply/:impl_code', name: 'apply', component: () => import('./views/ApplyView.vue'), meta: { auth: true } },
+    { path: '/drafts/:id', name: 'draft', component: () => import('./views/ApplyView.vue'), meta: { auth: true } },
+    { path: '/cases/:case_no/receipt', name: 'receipt', component: () => import('./views/ReceiptView.vue'), meta: { auth: true } },
+    { path: '/cases/:case_no', name: 'case', component: () => import('./views/CaseView.vue'), meta: { auth: true } },
+    { path: '/my/cases', name: 'my-cases', component: () => import('./views/MyCasesView.vue'), meta: { auth: true } },
+    { path: '/my/messages', name: 'my-messages', component: () => import('./views/MessagesView.vue'), meta: { auth: true } },
+    { path: '/workbench', name: 'workbench', component: () => import('./views/WorkbenchView.vue'), meta: { auth: 'staff' } },
+    { path: '/workbench/cases/:case_no', name: 'staff-case', component: () => import('./views/StaffCaseView.vue'), meta: { auth: 'staff' } },
+    { path: '/workbench/window', name: 'window', component: () => import('./views/WindowView.vue'), meta: { auth: 'staff' } },
     { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue') },
   ],
   scrollBehavior(to, from, saved) {
@@ -27,6 +36,7 @@ export const router = createRouter({
 router.beforeEach(async (to) => {
   if (!to.meta.auth) return true;
   const s = await ready();
-  if (s.authenticated) return true;
-  return { path: '/login', query: { next: to.fullPath } };
+  const staffPage = to.meta.auth === 'staff';
+  if (s.authenticated && (!staffPage || (s.user && s.user.kind === 'staff'))) return true;
+  return { path: staffPage ? '/staff/login' : '/login', query: { next: to.fullPath } };
 });

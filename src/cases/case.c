@@ -2021,8 +2021,18 @@ static tb_rc act_in_tx(struct tb_db *db, const struct tb_principal *p, const cha
 		if (keep)
 			c->state_due = keep;
 	}
-	if (staff && !c->assignee && a->to >= 0)
-		c->assignee = p->user_id; /* whoever moves an unclaimed case holds it */
+	if (staff && a->to >= 0) {
+		/* whoever moves a case holds it while the next step is theirs to take; when
+		 * it is someone else's (accepted: the approver's), it goes back to the queue */
+		json_t *next =
+		    tb_workflow_allowed(&wf, a->to, c->case_type, 1u << TB_WF_STAFF, roles);
+		bool mine = json_array_size(next) > 0;
+		json_decref(next);
+		if (mine && !c->assignee)
+			c->assignee = p->user_id;
+		else if (!mine && c->assignee == p->user_id)
+			c->assignee = 0;
+	}
 	if ((rc = case_save(db, c, at, err)) ||
 	    (rc = cs_transition(db, c->id, a->name, from, c->state, p->user_id,
 				actor_role_of(p, roles & (a->roles ? a->roles : roles)), p->name,

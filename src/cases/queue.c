@@ -674,6 +674,31 @@ static bool all_digits(const char *s)
 	return true;
 }
 
+/* {id, name} of the staff member holding a case, names looked up once a page. */
+static json_t *assignee_json(struct tb_db *db, int64_t id, json_t *names)
+{
+	if (!id)
+		return json_null();
+	char k[24];
+	snprintf(k, sizeof(k), "%lld", (long long)id);
+	json_t *name = json_object_get(names, k);
+	if (!name) {
+		struct tb_stmt *st;
+		bool row = false;
+		name = json_string("");
+		if (!tb_db_prepare(db, "SELECT name FROM users WHERE id = ?", &st)) {
+			tb_stmt_bind_int(st, 1, id);
+			if (!tb_stmt_step(st, &row) && row) {
+				json_decref(name);
+				name = json_string(tb_stmt_text(st, 0));
+			}
+			tb_stmt_done(st);
+		}
+		json_object_set_new(names, k, name);
+	}
+	return json_pack("{s:I,s:O}", "id", (json_int_t)id, "name", name);
+}
+
 tb_rc tb_cases_queue(struct tb_db *db, const struct tb_principal *p, const char *queue,
 		     const char *q, int page, int per_page, json_t **out, struct tb_err *err)
 {
@@ -757,6 +782,7 @@ tb_rc tb_cases_queue(struct tb_db *db, const struct tb_principal *p, const char 
 		tb_stmt_bind_int(st, i++, (int64_t)(page - 1) * per_page);
 		char wkey[64] = "";
 		int wver = -1;
+		json_t *names = json_object();
 		while (!(rc = tb_stmt_step(st, &row)) && row) {
 			struct cs_case c;
 			cs_row(st, &c);
@@ -779,7 +805,7 @@ tb_rc tb_cases_queue(struct tb_db *db, const struct tb_principal *p, const char 
 			    "name", name, "id_number", c.applicant_id_masked, "enterprise_name",
 			    c.enterprise_name[0] ? json_string(c.enterprise_name) : json_null(),
 			    "submitted_at", c.submitted_at, "assignee",
-			    c.assignee ? json_integer(c.assignee) : json_null(), "deadline", dl);
+			    assignee_json(db, c.assignee, names), "deadline", dl);
 			json_object_set_new(o, "due", cs_date_json(c.queue_due));
 			json_object_set(o, "remaining",
 					json_object_get(dl, "remaining")
@@ -796,6 +822,7 @@ tb_rc tb_cases_queue(struct tb_db *db, const struct tb_principal *p, const char 
 			json_array_append_new(items, o);
 		}
 		tb_stmt_done(st);
+		json_decref(names);
 	}
 	free(wf);
 	int64_t total = 0;

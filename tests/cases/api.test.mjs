@@ -187,6 +187,7 @@ test('accept, review, special procedure, extension, decision and electronic deli
   const acc = await act(clerk.token, no, { action: 'accept', comment: '材料齐全' });
   assert.equal(acc.status, 200, JSON.stringify(acc.body));
   assert.equal(acc.body.state, 'accepted');
+  assert.equal(acc.body.assignee, null, 'accepted, it waits in the approvers’ queue');
   const dl = acc.body.deadline;
   assert.equal(dl.limit, 10);
   assert.equal(dl.unit, 'working_day');
@@ -196,6 +197,7 @@ test('accept, review, special procedure, extension, decision and electronic deli
 
   const rev = await act(approver.token, no, { action: 'start_review' });
   assert.equal(rev.status, 200);
+  assert.equal(rev.body.assignee.id, approver.id, 'the approver who takes it holds it');
   assert.equal((await act(approver.token, no, { action: 'start_procedure', comment: '现场核查' })).status, 422, 'which procedure');
   const proc = await act(approver.token, no, { action: 'start_procedure', procedure: 'inspection', comment: '需现场核查作业条件' });
   assert.equal(proc.status, 200, JSON.stringify(proc.body));
@@ -384,7 +386,8 @@ test('the workbench: queues by jurisdiction, masked applicants, search by number
   assert.equal(claim.status, 200, JSON.stringify(claim.body));
   assert.equal(claim.body.assignee.id, clerk.id);
   const mine = await api('GET', '/workbench/cases?queue=mine&per_page=100', { token: clerk.token });
-  assert.ok(mine.body.items.some((x) => x.case_no === c.case_no));
+  const held = mine.body.items.find((x) => x.case_no === c.case_no);
+  assert.deepEqual(held.assignee, { id: clerk.id, name: clerk.name });
   assert.equal((await api('POST', `/cases/${c.case_no}/assignee`, { token: clerk.token, json: { user_id: approver.id } })).status, 403);
   assert.equal((await api('POST', `/cases/${c.case_no}/assignee`, { token: head.token, json: { user_id: szApprover.id } })).status, 422);
   const given = await api('POST', `/cases/${c.case_no}/assignee`, { token: head.token, json: { user_id: approver.id } });

@@ -221,6 +221,15 @@ static void test_escalation(void **state)
 	assert_int_equal(tb_cases_act(f->db, &pp.clerk, soon, req, &out, &pb), TB_OK);
 	json_decref(out);
 	json_decref(req);
+	/* accepted, the case waits for an approver: the clerk no longer holds it */
+	json_t *c0 = NULL;
+	struct tb_err e0 = {0};
+	assert_int_equal(tb_cases_get(f->db, &pp.clerk, soon, &c0, &e0), TB_OK);
+	assert_true(json_is_null(json_object_get(c0, "assignee")));
+	json_decref(c0);
+	assert_int_equal(tb_cases_assign(f->db, &pp.clerk, soon, pp.clerk.user_id, &out, &e0),
+			 TB_OK);
+	json_decref(out);
 	tb_date today = tb_date_today();
 	set_days(f->db, late, today - 1, today - 3); /* past its limit */
 	set_days(f->db, soon, today + 2, today);     /* in its last fifth */
@@ -245,7 +254,7 @@ static void test_escalation(void **state)
 			       "'escalation'",
 			       fine),
 			 0);
-	/* the near-due case: its holder (whoever accepted it) is warned once */
+	/* the near-due case: its holder is warned once */
 	assert_int_equal(count(f->db,
 			       "SELECT COUNT(*) FROM notifications WHERE case_no = ? AND kind = "
 			       "'near_due'",

@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { staff, IMPL_PERSON, BASE } from '../tests/cases/lib.mjs';
+import { staff, IMPL_PERSON, BASE, pngChunk as chunk } from '../tests/cases/lib.mjs';
 
 const url = new URL(BASE);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
@@ -40,19 +40,6 @@ function request(method, path, token, headers, body) {
 }
 
 // ---- files of about `bytes` each, cheap to vary ----
-const CRC = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) { let c = n; for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1; t[n] = c >>> 0; }
-  return t;
-})();
-function crc32(buf) { let c = 0xffffffff; for (const b of buf) c = CRC[(c ^ b) & 0xff] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0; }
-function chunk(type, data) {
-  const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
-  const td = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const crc = Buffer.alloc(4); crc.writeUInt32BE(crc32(td));
-  return Buffer.concat([len, td, crc]);
-}
-
 function files(bytes) {
   // a PDF whose page stream is `bytes` of text: the head and tail are fixed, the middle
   // holds a counter (same length every time, so the offsets of the xref stay right)

@@ -1848,8 +1848,7 @@ static tb_rc run_effect(struct tb_db *db, const struct tb_principal *p, struct c
 		json_int_t d = json_integer_value(days);
 		if (!json_is_integer(days) || d < 1 || d > 10)
 			return tb_fail(err, TB_EINVAL, "days",
-				       "延长的期限为 1 至 10 个工作日（联合办理 15 "
-				       "个，行政许可法第四十二条）");
+				       "延长的期限为 1 至 10 个工作日（行政许可法第四十二条）");
 		if ((rc = count_rows(db,
 				     "SELECT COUNT(*) FROM case_extensions WHERE case_id = ? AND "
 				     "approved_at IS NULL",

@@ -55,26 +55,12 @@ static bool id_param(struct tb_req *r, const char *name, int64_t *out)
 	return true;
 }
 
-static json_t *object_body(struct tb_req *r, const char *const *allowed)
-{
-	json_t *body = tb_http_json_body(r);
-	if (!body)
-		return NULL;
-	struct tb_err err = {0};
-	if (allowed && !tb_jv_known_fields(body, "", allowed, &err)) {
-		tb_http_reply_rc(r, TB_EINVAL, &err);
-		json_decref(body);
-		return NULL;
-	}
-	return body;
-}
-
 /* ---- drafts ---- */
 
 static void create_draft(struct tb_req *r)
 {
 	static const char *const f[] = {"impl_code", NULL};
-	json_t *body = object_body(r, f);
+	json_t *body = tb_http_json_object(r, f);
 	struct tb_db *db = body ? tb_http_db(r) : NULL;
 	if (!db) {
 		json_decref(body);
@@ -93,7 +79,7 @@ static void create_draft(struct tb_req *r)
 static void window_draft(struct tb_req *r)
 {
 	static const char *const f[] = {"impl_code", "applicant", "identity_checked", NULL};
-	json_t *body = object_body(r, f);
+	json_t *body = tb_http_json_object(r, f);
 	struct tb_db *db = body ? tb_http_db(r) : NULL;
 	if (!db) {
 		json_decref(body);
@@ -155,7 +141,7 @@ static void patch_draft(struct tb_req *r)
 	int64_t id;
 	if (!id_param(r, "id", &id))
 		return;
-	json_t *body = object_body(r, f);
+	json_t *body = tb_http_json_object(r, f);
 	struct tb_db *db = body ? tb_http_db(r) : NULL;
 	if (!db) {
 		json_decref(body);
@@ -286,7 +272,7 @@ static void put_deferral(struct tb_req *r)
 	int64_t id, seq;
 	if (!id_param(r, "id", &id) || !id_param(r, "seq", &seq))
 		return;
-	json_t *body = object_body(r, f);
+	json_t *body = tb_http_json_object(r, f);
 	struct tb_db *db = body ? tb_http_db(r) : NULL;
 	if (!db) {
 		json_decref(body);
@@ -447,7 +433,7 @@ static void act(struct tb_req *r)
 {
 	static const char *const f[] = {"action",   "comment", "corrections", "procedure", "days",
 					"delivery", "files",   "version",     NULL};
-	json_t *body = object_body(r, f);
+	json_t *body = tb_http_json_object(r, f);
 	struct tb_db *db = body ? tb_http_db(r) : NULL;
 	if (!db) {
 		json_decref(body);
@@ -533,7 +519,7 @@ static void get_result(struct tb_req *r)
 static void assign(struct tb_req *r)
 {
 	static const char *const f[] = {"user_id", NULL};
-	json_t *body = object_body(r, f);
+	json_t *body = tb_http_json_object(r, f);
 	struct tb_db *db = body ? tb_http_db(r) : NULL;
 	if (!db) {
 		json_decref(body);
@@ -653,7 +639,7 @@ static void queue(struct tb_req *r)
 static void batch(struct tb_req *r)
 {
 	static const char *const f[] = {"action", "case_nos", "comment", NULL};
-	json_t *body = object_body(r, f);
+	json_t *body = tb_http_json_object(r, f);
 	struct tb_db *db = body ? tb_http_db(r) : NULL;
 	if (!db) {
 		json_decref(body);
@@ -692,7 +678,7 @@ static void get_workflow(struct tb_req *r)
 
 static void put_workflow(struct tb_req *r)
 {
-	json_t *body = object_body(r, NULL);
+	json_t *body = tb_http_json_object(r, NULL);
 	struct tb_db *db = body ? tb_http_db(r) : NULL;
 	if (!db) {
 		json_decref(body);
@@ -735,7 +721,8 @@ static void put_calendar(struct tb_req *r)
 	int year;
 	if (!year_param(r, &year))
 		return;
-	json_t *body = object_body(r, NULL); /* well-formed JSON, then the text as it came */
+	json_t *body =
+	    tb_http_json_object(r, NULL); /* well-formed JSON, then the text as it came */
 	struct tb_db *db = body ? tb_http_db(r) : NULL;
 	json_decref(body);
 	if (!db)

@@ -163,6 +163,10 @@ tb_rc tb_multipart_parse(const char *content_type, const char *body, size_t len,
 			 struct tb_part *parts, size_t max, size_t *n, struct tb_arena *a,
 			 struct tb_err *err);
 
+/* tb_http_json_body, then refuse any member not in allowed (NULL-terminated; NULL:
+ * any) with a 422 naming it. On failure replies and returns NULL. */
+json_t *tb_http_json_object(struct tb_req *r, const char *const *allowed);
+
 /* Paging: page >= 1, 1 <= per_page <= 100 (default 20); on a bad value replies 400. */
 bool tb_http_paging(struct tb_req *r, int *page, int *per_page);
 

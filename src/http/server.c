@@ -1,5 +1,6 @@
 /* server.c: libmicrohttpd glue, routing, limits and the reply helpers. */
 #include "http/http.h"
+#include "base/jsonv.h"
 #include "base/log.h"
 #include "base/text.h"
 #include "store/store.h"
@@ -383,6 +384,20 @@ static bool parse_int(const char *s, long lo, long hi, long *out)
 		return false;
 	*out = v;
 	return true;
+}
+
+json_t *tb_http_json_object(struct tb_req *r, const char *const *allowed)
+{
+	json_t *body = tb_http_json_body(r);
+	if (!body)
+		return NULL;
+	struct tb_err err = {0};
+	if (allowed && !tb_jv_known_fields(body, "", allowed, &err)) {
+		tb_http_reply_rc(r, TB_EINVAL, &err);
+		json_decref(body);
+		return NULL;
+	}
+	return body;
 }
 
 bool tb_http_paging(struct tb_req *r, int *page, int *per_page)

@@ -34,21 +34,6 @@ tb_rc tb_identity_authenticate(struct tb_req *r, struct tb_err *err)
 	return tb_identity_session_lookup(db, token, cookie, now_s(), &r->principal, err);
 }
 
-/* Parse the body and refuse fields that are not in allowed; replies on failure. */
-static json_t *body_of(struct tb_req *r, const char *const *allowed)
-{
-	json_t *body = tb_http_json_body(r);
-	if (!body)
-		return NULL;
-	struct tb_err err = {0};
-	if (!tb_jv_known_fields(body, "", allowed, &err)) {
-		tb_http_reply_rc(r, TB_EINVAL, &err);
-		json_decref(body);
-		return NULL;
-	}
-	return body;
-}
-
 /* A string member that must be present when required and a string when present. */
 static bool need_str(struct tb_req *r, json_t *body, const char *key, bool required,
 		     const char **out)
@@ -80,7 +65,7 @@ static void reply_session(struct tb_req *r, unsigned status)
 static void register_person(struct tb_req *r)
 {
 	static const char *const allowed[] = {"name", "id_number", "phone", "password", NULL};
-	json_t *body = body_of(r, allowed);
+	json_t *body = tb_http_json_object(r, allowed);
 	if (!body)
 		return;
 	struct tb_person_in in;
@@ -113,7 +98,7 @@ static void login(struct tb_req *r)
 {
 	static const char *const allowed[] = {"login", "password", "kind", "totp", "bearer", NULL};
 	static const char *const kinds[] = {"person", "staff", NULL};
-	json_t *body = body_of(r, allowed);
+	json_t *body = tb_http_json_object(r, allowed);
 	if (!body)
 		return;
 	struct tb_login_in in = {0};
@@ -269,7 +254,7 @@ static void get_me(struct tb_req *r)
 static void patch_me(struct tb_req *r)
 {
 	static const char *const allowed[] = {"phone", NULL};
-	json_t *body = body_of(r, allowed);
+	json_t *body = tb_http_json_object(r, allowed);
 	if (!body)
 		return;
 	const char *phone;
@@ -291,7 +276,7 @@ static void patch_me(struct tb_req *r)
 static void change_password(struct tb_req *r)
 {
 	static const char *const allowed[] = {"current_password", "new_password", NULL};
-	json_t *body = body_of(r, allowed);
+	json_t *body = tb_http_json_object(r, allowed);
 	if (!body)
 		return;
 	const char *cur, *next;
@@ -315,7 +300,7 @@ static void change_password(struct tb_req *r)
 static void set_acting(struct tb_req *r)
 {
 	static const char *const allowed[] = {"uscc", NULL};
-	json_t *body = body_of(r, allowed);
+	json_t *body = tb_http_json_object(r, allowed);
 	if (!body)
 		return;
 	json_t *v = json_object_get(body, "uscc");
@@ -351,7 +336,7 @@ static void create_enterprise(struct tb_req *r)
 {
 	static const char *const allowed[] = {
 	    "name", "uscc", "legal_rep_name", "legal_rep_id_number", "region", NULL};
-	json_t *body = body_of(r, allowed);
+	json_t *body = tb_http_json_object(r, allowed);
 	if (!body)
 		return;
 	struct tb_enterprise_in in;
@@ -403,7 +388,7 @@ static void grant_agent(struct tb_req *r)
 {
 	static const char *const allowed[] = {"agent_id_number", "agent_name", "scope",
 					      "expires_at", NULL};
-	json_t *body = body_of(r, allowed);
+	json_t *body = tb_http_json_object(r, allowed);
 	if (!body)
 		return;
 	struct tb_agent_in in = {0};
@@ -500,7 +485,7 @@ static void create_staff(struct tb_req *r)
 	static const char *const allowed[] = {"name",	    "id_number",   "phone",
 					      "department", "region",	   "roles",
 					      "password",   "totp_secret", NULL};
-	json_t *body = body_of(r, allowed);
+	json_t *body = tb_http_json_object(r, allowed);
 	if (!body)
 		return;
 	struct tb_staff_in in = {0};
@@ -568,7 +553,7 @@ static void put_roles(struct tb_req *r)
 	if (!param_id(r, "id", &id))
 		return;
 	static const char *const allowed[] = {"roles", NULL};
-	json_t *body = body_of(r, allowed);
+	json_t *body = tb_http_json_object(r, allowed);
 	if (!body)
 		return;
 	unsigned roles;
@@ -591,7 +576,7 @@ static void put_roles(struct tb_req *r)
 static void raise_assurance(struct tb_req *r)
 {
 	static const char *const allowed[] = {"id_number", "name", "level", "reason", NULL};
-	json_t *body = body_of(r, allowed);
+	json_t *body = tb_http_json_object(r, allowed);
 	if (!body)
 		return;
 	const char *idn, *name, *reason;

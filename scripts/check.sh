@@ -129,6 +129,7 @@ api_pg_asan() (
   start_server build-asan/tongban "$db" "$log" || exit 1
   admin_login "$SERVER_URL" || rc=1
   node tests/api/run.mjs "$SERVER_URL" || rc=1
+  TONGBAN_URL=$SERVER_URL node --test --test-concurrency=1 tests/cases/ || rc=1
   stop_server || { echo "the server did not stop cleanly on SIGTERM"; rc=1; }
   if grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$log"; then
     echo "sanitizer findings in $log"; rc=1

@@ -620,10 +620,7 @@ tb_rc tb_cases_draft_create(struct tb_db *db, const struct tb_principal *p, cons
 	if (!(rc = draft_insert(db, p, &m, impl_code, walk_in, &id, pb)) &&
 	    !(rc = cs_load(db, NULL, id, &c, &pb->err)))
 		rc = draft_json(db, &c, &m, out);
-	if (!rc)
-		rc = tb_db_commit(db);
-	else
-		tb_db_rollback(db);
+	rc = tb_db_finish(db, rc);
 	impl_release(&m);
 	return rc;
 }
@@ -715,10 +712,7 @@ tb_rc tb_cases_draft_save(struct tb_db *db, const struct tb_principal *p, int64_
 	if (!rc && !(rc = form_store(db, id, form)) && !(rc = touch(db, id)) &&
 	    !(rc = cs_load(db, NULL, id, &c, &pb->err)))
 		rc = draft_json(db, &c, &m, out);
-	if (!rc)
-		rc = tb_db_commit(db);
-	else
-		tb_db_rollback(db);
+	rc = tb_db_finish(db, rc);
 	impl_release(&m);
 	return rc;
 }
@@ -745,10 +739,7 @@ tb_rc tb_cases_draft_delete(struct tb_db *db, const struct tb_principal *p, int6
 			}
 		}
 	}
-	if (!rc)
-		rc = tb_db_commit(db);
-	else
-		tb_db_rollback(db);
+	rc = tb_db_finish(db, rc);
 	return rc;
 }
 
@@ -839,10 +830,7 @@ tb_rc tb_cases_draft_file_add(struct tb_db *db, const struct tb_principal *p, in
 	u.purpose = "application";
 	if (!rc && !(rc = file_insert(db, id, &u, p->user_id, out, err)))
 		rc = touch(db, id);
-	if (!rc)
-		rc = tb_db_commit(db);
-	else
-		tb_db_rollback(db);
+	rc = tb_db_finish(db, rc);
 	impl_release(&m);
 	return rc;
 }
@@ -872,10 +860,7 @@ tb_rc tb_cases_draft_file_remove(struct tb_db *db, const struct tb_principal *p,
 		if (!rc && !n)
 			rc = tb_fail(err, TB_ENOTFOUND, "file_id", "没有这个文件");
 	}
-	if (!rc)
-		rc = tb_db_commit(db);
-	else
-		tb_db_rollback(db);
+	rc = tb_db_finish(db, rc);
 	return rc;
 }
 
@@ -938,10 +923,7 @@ tb_rc tb_cases_draft_defer(struct tb_db *db, const struct tb_principal *p, int64
 	if (!(rc = defer_set(db, &m, id, seq, commitment, "seq", err)) && !(rc = touch(db, id)) &&
 	    out && !(rc = cs_load(db, NULL, id, &c, err)))
 		rc = draft_json(db, &c, &m, out);
-	if (!rc)
-		rc = tb_db_commit(db);
-	else
-		tb_db_rollback(db);
+	rc = tb_db_finish(db, rc);
 	impl_release(&m);
 	return rc;
 }
@@ -1500,10 +1482,7 @@ tb_rc tb_cases_draft_submit(struct tb_db *db, const struct tb_principal *p, int6
 		enum cs_access a = cs_access_of(p, &c);
 		rc = case_json(db, p, a == CS_NONE ? CS_STAFF : a, &c, out, &pb->err);
 	}
-	if (!rc)
-		rc = tb_db_commit(db);
-	else
-		tb_db_rollback(db);
+	rc = tb_db_finish(db, rc);
 	if (!rc)
 		*created = true;
 	impl_release(&m);
@@ -1632,10 +1611,7 @@ tb_rc tb_cases_apply(struct tb_db *db, const struct tb_principal *p, const struc
 	if (!rc && !(rc = cs_load(db, NULL, id, &c, &pb->err)) &&
 	    !(rc = submit_in_tx(db, p, &c, &m, pb)))
 		rc = case_json(db, p, CS_APPLICANT, &c, out, &pb->err);
-	if (!rc)
-		rc = tb_db_commit(db);
-	else
-		tb_db_rollback(db);
+	rc = tb_db_finish(db, rc);
 	impl_release(&m);
 	if (rc == TB_EDB) {
 		/* a concurrent request with the same key won the race: answer with its case */
@@ -2079,10 +2055,7 @@ tb_rc tb_cases_act(struct tb_db *db, const struct tb_principal *p, const char *c
 		return rc;
 	if (!(rc = act_in_tx(db, p, case_no, req, &c, &access, pb)))
 		rc = case_json(db, p, access, &c, out, &pb->err);
-	if (!rc)
-		rc = tb_db_commit(db);
-	else
-		tb_db_rollback(db);
+	rc = tb_db_finish(db, rc);
 	return rc;
 }
 
@@ -2119,10 +2092,7 @@ tb_rc tb_cases_batch(struct tb_db *db, const struct tb_principal *p, json_t *req
 		tb_rc rc = tb_db_begin(db, true);
 		if (!rc) {
 			rc = act_in_tx(db, p, no, one, &c, &access, &pb);
-			if (!rc)
-				rc = tb_db_commit(db);
-			else
-				tb_db_rollback(db);
+			rc = tb_db_finish(db, rc);
 		}
 		unsigned status = rc == TB_OK		? 200
 				  : rc == TB_ENOTFOUND	? 404
@@ -2198,10 +2168,7 @@ tb_rc tb_cases_file_add(struct tb_db *db, const struct tb_principal *p, const ch
 	}
 	if (!rc && !(rc = file_insert(db, c.id, up, p->user_id, out, err)))
 		rc = touch(db, c.id);
-	if (!rc)
-		rc = tb_db_commit(db);
-	else
-		tb_db_rollback(db);
+	rc = tb_db_finish(db, rc);
 	return rc;
 }
 
@@ -2299,9 +2266,6 @@ tb_rc tb_cases_assign(struct tb_db *db, const struct tb_principal *p, const char
 	if (!rc)
 		rc = case_json(db, p, access, &c, out, err);
 done:
-	if (!rc)
-		rc = tb_db_commit(db);
-	else
-		tb_db_rollback(db);
+	rc = tb_db_finish(db, rc);
 	return rc;
 }

@@ -146,10 +146,7 @@ tb_rc tb_cases_calendar_put(struct tb_db *db, const struct tb_principal *p, int 
 		rc = tb_stmt_exec(st, NULL);
 		tb_stmt_done(st);
 	}
-	if (!rc)
-		rc = tb_db_commit(db);
-	else
-		tb_db_rollback(db);
+	rc = tb_db_finish(db, rc);
 	if (!rc) {
 		pthread_rwlock_wrlock(&g_cal.lock);
 		g_cal.checked_ms = 0; /* this node sees it at once */
@@ -363,10 +360,7 @@ tb_rc tb_cases_workflow_put(struct tb_db *db, const struct tb_principal *p, cons
 		*out = json_pack("{s:s,s:I,s:O}", "key", key, "version", (json_int_t)version,
 				 "definition", def);
 done:
-	if (!rc)
-		rc = tb_db_commit(db);
-	else
-		tb_db_rollback(db);
+	rc = tb_db_finish(db, rc);
 	return rc;
 }
 

@@ -122,6 +122,15 @@ tb_rc tb_db_commit(struct tb_db *db)
 	return TB_OK;
 }
 
+tb_rc tb_db_finish(struct tb_db *db, tb_rc rc)
+{
+	if (rc) {
+		tb_db_rollback(db);
+		return rc;
+	}
+	return tb_db_commit(db);
+}
+
 void tb_db_rollback(struct tb_db *db)
 {
 	db->be->rollback(db);

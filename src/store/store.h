@@ -32,6 +32,8 @@ const char *tb_store_backend(const struct tb_store *s);
 tb_rc tb_db_begin(struct tb_db *db, bool write);
 tb_rc tb_db_commit(struct tb_db *db);
 void tb_db_rollback(struct tb_db *db);
+/* The end of a transaction: commit when rc is TB_OK, else roll back; the outcome. */
+tb_rc tb_db_finish(struct tb_db *db, tb_rc rc);
 bool tb_db_in_tx(const struct tb_db *db);
 
 /* Prepared (and cached) statement for sql; reset and unbound on return. On failure
